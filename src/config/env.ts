@@ -1,0 +1,55 @@
+// Process configuration from the environment (SPEC section 8). Every value is
+// optional on one machine; absent ones fall back to embedded defaults.
+import path from 'node:path';
+import { stateDir } from '../state-dir';
+
+export interface AppConfig {
+  port: number;
+  stateDir: string;
+  databaseUrl: string | undefined;
+  temporal: { address: string | undefined; namespace: string; taskQueue: string; uiPort: number };
+  stripe: { secretKey: string | undefined; apiBase: string | undefined; webhookSecret: string | undefined };
+  invoiceOutboxDir: string;
+  notify: { url: string | undefined; secret: string | undefined };
+  apiToken: string | undefined;
+  readToken: string | undefined;
+  seller: { name: string; address: string[] };
+}
+
+function int(name: string, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new Error(`${name} must be a port number, got '${v}'`);
+  return n;
+}
+
+const opt = (name: string) => (process.env[name] ? process.env[name] : undefined);
+
+export function loadConfig(): AppConfig {
+  const dir = stateDir();
+  return {
+    port: int('PORT', 3000),
+    stateDir: dir,
+    databaseUrl: opt('DATABASE_URL'),
+    temporal: {
+      address: opt('TEMPORAL_ADDRESS'),
+      namespace: opt('TEMPORAL_NAMESPACE') ?? 'default',
+      taskQueue: opt('TEMPORAL_TASK_QUEUE') ?? 'billing',
+      uiPort: int('TEMPORAL_UI_PORT', 8233),
+    },
+    stripe: {
+      secretKey: opt('STRIPE_SECRET_KEY'),
+      apiBase: opt('STRIPE_API_BASE'),
+      webhookSecret: opt('STRIPE_WEBHOOK_SECRET'),
+    },
+    invoiceOutboxDir: path.resolve(opt('INVOICE_OUTBOX_DIR') ?? path.join(dir, 'invoice-outbox')),
+    notify: { url: opt('NOTIFY_WEBHOOK_URL'), secret: opt('NOTIFY_WEBHOOK_SECRET') },
+    apiToken: opt('BILLING_API_TOKEN'),
+    readToken: opt('BILLING_READ_TOKEN'),
+    seller: {
+      name: opt('SELLER_NAME') ?? 'Credit Billing Orchestrator Inc.',
+      address: (opt('SELLER_ADDRESS') ?? '1 Market Street|San Francisco, CA 94105|United States').split('|'),
+    },
+  };
+}

@@ -1,0 +1,95 @@
+// The HTTP API: Fastify with TypeBox schemas. The same schemas validate every
+// body and query (no coercion of bodies, unknown fields rejected) and feed
+// the OpenAPI document.
+import swagger from '@fastify/swagger';
+import { registerAjvFormats, TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { authenticate, type ApiTokens } from './auth';
+import { ApiError, errorBody } from './errors';
+
+registerAjvFormats();
+
+export interface AppOptions {
+  tokens: ApiTokens;
+  /** A pino logger for structured JSON request logs; none in tests. */
+  logger?: FastifyBaseLogger;
+  /** Route plugins, each registering its routes on the typed instance. */
+  routes: Array<(app: App) => void | Promise<void>>;
+}
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+export async function buildApp(opts: AppOptions): Promise<App> {
+  const app = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    bodyLimit: MAX_BODY_BYTES,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+    },
+    requestIdHeader: false,
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+
+  app.addHook('onRequest', async (req, reply) => {
+    void reply.header('x-request-id', req.id);
+    authenticate(opts.tokens, req);
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof ApiError) {
+      return reply.status(err.statusCode).send(errorBody(err.code, err.message, err.details));
+    }
+    const e = err as { validation?: unknown[]; validationContext?: string; statusCode?: number; code?: string; message: string };
+    if (e.validation) {
+      return reply.status(422).send(errorBody('validation_failed', `invalid ${e.validationContext ?? 'request'}: ${e.message}`));
+    }
+    if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+      return reply.status(400).send(errorBody('invalid_json', e.message));
+    }
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.status(413).send(errorBody('body_too_large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`));
+    }
+    if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.status(415).send(errorBody('unsupported_media_type', 'send JSON with Content-Type: application/json'));
+    }
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      return reply.status(e.statusCode).send(errorBody('bad_request', e.message));
+    }
+    req.log.error({ err }, 'unhandled error');
+    return reply.status(500).send(errorBody('internal', 'internal error; see the server log with this request id'));
+  });
+
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send(errorBody('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Credit billing orchestrator API', version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  for (const register of opts.routes) await register(app);
+
+  app.get('/openapi.json', { config: { auth: false }, schema: { hide: true } }, async () => app.swagger());
+
+  return app;
+}

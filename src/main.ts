@@ -1,0 +1,124 @@
+// `npm start`: the whole service on one machine. Every external part is
+// embedded unless configured (DATABASE_URL, TEMPORAL_ADDRESS, ...), so the
+// same command serves a real deployment.
+import { Connection, Client } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import path from 'node:path';
+import pino from 'pino';
+import { loadConfig } from './config/env';
+import { loadPricing } from './config/pricing';
+import { resolveTokens } from './config/tokens';
+import { startEmbeddedPostgres } from './db/embedded-postgres';
+import { migrateUp } from './db/migrate';
+import { createPool } from './db/pool';
+import { buildApp } from './http/app';
+import { healthRoutes } from './http/routes/health';
+import { toolPaths } from './state-dir';
+import { startDevServer } from './temporal/dev-server';
+import { createBillingWorker } from './temporal/worker';
+
+const log = pino({ name: 'billing' });
+const stops: Array<[string, () => Promise<unknown>]> = [];
+
+async function main() {
+  // We drain the worker ourselves on Ctrl-C, in order with everything else.
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  const config = loadConfig();
+  loadPricing(); // fail fast on a bad PRICING_CONFIG
+  const tokens = resolveTokens(config.stateDir, { api: config.apiToken, read: config.readToken });
+
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    const port = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
+    const pg = await startEmbeddedPostgres({ dataDir: path.join(config.stateDir, 'postgres'), port, persistent: true });
+    stops.unshift(['postgres', () => pg.stop()]);
+    databaseUrl = pg.adminUrl;
+    log.info({ port }, 'embedded Postgres started');
+  }
+  const applied = await migrateUp(databaseUrl);
+  log.info({ applied }, 'migrations applied');
+  const pool = createPool(databaseUrl);
+  stops.unshift(['postgres pool', () => pool.end()]);
+
+  let temporalAddress = config.temporal.address;
+  let uiUrl: string | undefined;
+  if (!temporalAddress) {
+    const cli = toolPaths().temporalCli;
+    if (!cli) throw new Error('the Temporal CLI is not installed: run `npm run tools` or set TEMPORAL_ADDRESS');
+    const dev = await startDevServer({
+      cli,
+      stateDir: config.stateDir,
+      port: Number(process.env.TEMPORAL_DEV_PORT ?? 7233),
+      uiPort: config.temporal.uiPort,
+      namespace: config.temporal.namespace,
+    });
+    stops.unshift(['temporal dev server', () => dev.stop()]);
+    temporalAddress = dev.address;
+    uiUrl = dev.uiUrl;
+  }
+
+  const connection = await Connection.connect({ address: temporalAddress });
+  stops.unshift(['temporal client', () => connection.close()]);
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const workerConnection = await NativeConnection.connect({ address: temporalAddress });
+  const worker = await createBillingWorker({
+    connection: workerConnection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    activities: {},
+  });
+  const workerRun = worker.run();
+  stops.unshift(['worker', async () => {
+    worker.shutdown();
+    await workerRun;
+    await workerConnection.close();
+  }]);
+
+  const app = await buildApp({
+    tokens,
+    logger: log,
+    routes: [healthRoutes({ pool, temporalHealthy: async () => void (await client.workflowService.getSystemInfo({})) })],
+  });
+  await app.listen({ port: config.port, host: '0.0.0.0' });
+  stops.unshift(['http', () => app.close()]);
+
+  const api = `http://127.0.0.1:${config.port}`;
+  console.log(
+    [
+      '',
+      'Credit billing orchestrator is running',
+      `  API          ${api}/v1`,
+      `  OpenAPI      ${api}/openapi.json`,
+      `  Health       ${api}/healthz`,
+      `  Temporal     ${temporalAddress} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`,
+      `  Temporal UI  ${uiUrl ?? '(external Temporal: use its own UI)'}`,
+      `  API token    ${tokens.api}`,
+      `  Read token   ${tokens.read}`,
+      '',
+      'Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+}
+
+let stopping = false;
+async function shutdown(code: number) {
+  if (stopping) return;
+  stopping = true;
+  for (const [name, stop] of stops) {
+    try {
+      await stop();
+      log.info(`${name} stopped`);
+    } catch (err) {
+      log.error({ err }, `${name} failed to stop`);
+    }
+  }
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+main().catch((err: unknown) => {
+  log.error({ err }, 'start-up failed');
+  void shutdown(1);
+});

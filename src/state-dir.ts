@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Root of the checkout (this file lives in src/). */
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Where embedded Postgres, the dev server's database, tools and tokens live. */
+export function stateDir(): string {
+  return path.resolve(projectRoot, process.env.BILLING_STATE_DIR ?? '.state');
+}
+
+export interface ToolPaths {
+  temporalTestServer: string | null;
+  temporalCli: string | null;
+  stripeMock: string | null;
+}
+
+/** Binaries found or installed by scripts/tools.mjs. */
+export function toolPaths(): ToolPaths {
+  const file = path.join(stateDir(), 'tools', 'tools.json');
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as ToolPaths;
+  } catch {
+    throw new Error(`${file} is missing: run \`npm run tools\` first`);
+  }
+}

@@ -1,0 +1,1 @@
+export { workspaceBilling } from './workspace-billing';
