@@ -1,19 +1,828 @@
-// The per-workspace billing workflow (SPEC section 6). Foundation version:
-// runs the term loop on durable timers and continues-as-new at each renewal.
-import { continueAsNew, sleep } from '@temporalio/workflow';
-import { termAt, type Instant } from '../src/domain/terms';
+// One long-running workflow per workspace (id `workspace-billing/<id>`): it
+// owns the term loop, every state change and the timers (SPEC section 6).
+// State and handlers live in the WorkspaceBilling class; the main function
+// runs one term (or the retention period) per run and continues-as-new.
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  currentUpdateInfo,
+  log,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { InvoiceSummary } from '../activities/contracts';
+import type { EnterpriseTerms, PricingConfig } from '../src/domain/pricing';
+import { canonicalJson } from '../src/domain/canonical-json';
+import { addMonthsClamped, termAt, type Term } from '../src/domain/terms';
+import {
+  BillingRuleError,
+  classifyPlanChange,
+  DAY_MS,
+  dunningRetryAt,
+  MAX_PAYMENT_ATTEMPTS,
+  resolvePlan,
+  RETENTION_DAYS,
+  validateCreateRequest,
+  validateFeatureName,
+  validateOnDemand,
+  validatePurchaseCredits,
+  type CreateWorkspaceRequest,
+  type OnDemandSettings,
+  type WorkspaceSnapshot,
+  type WorkspaceStatus,
+} from '../src/domain/workspace';
+import { billingActivities, type ActivityCall } from './activity-calls';
+import {
+  cancelUpdate,
+  changePlanUpdate,
+  createWorkspaceUpdate,
+  FailureCodes,
+  paymentResultSignal,
+  purchaseCreditsUpdate,
+  resumeUpdate,
+  setFeatureUpdate,
+  setOnDemandUpdate,
+  setPaymentMethodUpdate,
+  stateQuery,
+  type CancelResult,
+  type CreateResult,
+  type PaymentSignal,
+  type PlanChangeRequest,
+  type PlanChangeResult,
+  type PurchaseRequest,
+  type PurchaseResult,
+  type UnpaidInvoice,
+  type WorkspaceBillingView,
+} from './definitions';
+import { BillingPlan, BillingStatus, BillingTermEnd, BillingWorkspaceId } from './search-attributes';
 
-export interface WorkspaceBillingInput {
-  workspaceId: string;
+type Phase = WorkspaceBillingView['phase'];
+
+/** Everything a run hands to the next one through continue-as-new (JSON, epoch ms). */
+export interface WorkspaceState {
+  request: CreateWorkspaceRequest;
+  createAcknowledged: boolean;
+  phase: Phase;
+  setupFailure: { code: string; message: string } | null;
   plan: string;
-  /** Subscription start instant; every term boundary derives from it. */
-  anchor: Instant;
+  enterprise: EnterpriseTerms | null;
+  planCredits: number;
+  planPriceCents: number;
+  status: WorkspaceStatus;
+  /** Start of the current subscription; terms count from it. */
+  anchor: number;
+  /** Workspace-wide term counter when the anchor was set (re-subscribing starts a new anchor). */
+  anchorTermIndex: number;
+  /** Workspace-wide term counter: unique across re-subscriptions, so business keys never collide. */
   termIndex: number;
+  scheduledChange: PlanChangeRequest | null;
+  cancelAt: number | null;
+  retentionUntil: number | null;
+  onDemand: OnDemandSettings;
+  disabledFeatures: string[];
+  paymentMethod: string | null;
+  unpaid: UnpaidInvoice[];
+  pendingPayments: PaymentSignal[];
+  seenPaymentEvents: string[];
+  /** Results of recent mutating updates by update id: retries across runs get the first answer. */
+  results: Array<[string, unknown]>;
+  purchases: Array<[string, { credits: number; attempts: number; result: PurchaseResult | null }]>;
+}
+
+export type WorkspaceBillingInput =
+  | { kind: 'create'; request: CreateWorkspaceRequest }
+  | { kind: 'continue'; state: WorkspaceState };
+
+const MAX_REMEMBERED = 200;
+
+function remember<T>(list: Array<[string, T]>, key: string, value: T): void {
+  const i = list.findIndex(([k]) => k === key);
+  if (i >= 0) list.splice(i, 1);
+  list.push([key, value]);
+  if (list.length > MAX_REMEMBERED) list.splice(0, list.length - MAX_REMEMBERED);
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const day = (ms: number) => iso(ms).slice(0, 10);
+
+function failure(code: string, message: string, details?: Record<string, unknown>): ApplicationFailure {
+  return ApplicationFailure.create({ type: code, message, nonRetryable: true, details: details ? [details] : undefined });
+}
+
+/** Turns a domain rule refusal into the failure the API maps to a status. */
+function rule<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof BillingRuleError) throw failure(err.code, err.message);
+    throw err;
+  }
+}
+
+/** The decline reason from a failed charge activity, or null when it is not a payment failure. */
+function paymentFailureReason(err: unknown): string | null {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure && cause.type === 'PaymentFailed') {
+    const details = cause.details?.[0] as { reason?: string; code?: string } | undefined;
+    return details?.reason ?? details?.code ?? cause.message;
+  }
+  return null;
+}
+
+function initialState(request: CreateWorkspaceRequest, now: number): WorkspaceState {
+  return {
+    request,
+    createAcknowledged: false,
+    phase: 'setup',
+    setupFailure: null,
+    plan: request.plan,
+    enterprise: request.enterprise ?? null,
+    planCredits: 0,
+    planPriceCents: 0,
+    status: 'active',
+    anchor: now,
+    anchorTermIndex: 0,
+    termIndex: 0,
+    scheduledChange: null,
+    cancelAt: null,
+    retentionUntil: null,
+    onDemand: { enabled: false, monthlyLimit: 0 },
+    disabledFeatures: [],
+    paymentMethod: request.paymentMethod ?? null,
+    unpaid: [],
+    pendingPayments: [],
+    seenPaymentEvents: [],
+    results: [],
+    purchases: [],
+  };
+}
+
+export class WorkspaceBilling {
+  readonly s: WorkspaceState;
+  private pricing: PricingConfig | null = null;
+  private busy = false;
+  private readonly act: ActivityCall;
+
+  constructor(input: WorkspaceBillingInput) {
+    this.s = input.kind === 'create' ? initialState(input.request, Date.now()) : input.state;
+    this.act = billingActivities();
+    this.registerHandlers();
+  }
+
+  get id(): string {
+    return this.s.request.id;
+  }
+
+  term(): Term {
+    const t = termAt(this.s.anchor, this.s.termIndex - this.s.anchorTermIndex);
+    return { index: this.s.termIndex, start: t.start, end: t.end };
+  }
+
+  snapshot(): WorkspaceSnapshot {
+    const term = this.term();
+    const r = this.s.request;
+    return {
+      id: r.id,
+      name: r.name,
+      billingEmail: r.billingEmail,
+      billingAddress: r.billingAddress,
+      plan: this.s.plan,
+      planCredits: this.s.planCredits,
+      planPriceCents: this.s.planPriceCents,
+      status: this.s.status,
+      anchorAt: this.s.anchor,
+      termIndex: this.s.termIndex,
+      termStart: term.start,
+      termEnd: term.end,
+      scheduledPlan: this.s.scheduledChange?.plan ?? null,
+      onDemand: this.s.onDemand,
+      disabledFeatures: this.s.disabledFeatures,
+      cancelAt: this.s.cancelAt,
+      retentionUntil: this.s.retentionUntil,
+    };
+  }
+
+  // ---- main ---------------------------------------------------------------
+
+  async run(): Promise<void> {
+    this.pricing = await this.act('Load the pricing catalog').getPricing();
+    if (this.s.phase === 'setup') {
+      await this.exclusive(() => this.setUp());
+      if ((this.s.phase as Phase) === 'setup_failed') {
+        // Let the create update that is waiting report the failure.
+        await condition(allHandlersFinished);
+        return;
+      }
+    }
+    this.publish();
+    while (this.s.phase !== 'deleted') {
+      if (this.s.phase === 'retention') {
+        if (await this.waitOutRetention()) break;
+      } else if (await this.waitForTermEnd()) break;
+      if (workflowInfo().continueAsNewSuggested) break;
+    }
+    await condition(allHandlersFinished);
+    if (this.s.phase === 'deleted') return;
+    await continueAsNew<typeof workspaceBilling>({ kind: 'continue', state: this.s });
+  }
+
+  /** Waits for the term end, payment outcomes and dunning retries; true when the run should end. */
+  private async waitForTermEnd(): Promise<boolean> {
+    const term = this.term();
+    const nextRetry = this.nextDunningRetry();
+    const wakeAt = Math.min(term.end, nextRetry ?? Infinity);
+    const ms = wakeAt - Date.now();
+    if (ms > 0) {
+      const summary = wakeAt === term.end ? `Wait for term ${term.index} to end ${iso(term.end)}` : `Wait for payment retry ${iso(wakeAt)}`;
+      await condition(
+        () => this.s.pendingPayments.length > 0 || this.s.phase !== 'subscribed' || workflowInfo().continueAsNewSuggested,
+        ms,
+        { summary },
+      );
+    }
+    if (this.s.phase !== 'subscribed') return false;
+    if (this.s.pendingPayments.length > 0) await this.exclusive(() => this.applyPaymentSignals());
+    if (this.nextDunningRetry() !== null && this.nextDunningRetry()! <= Date.now()) {
+      await this.exclusive(() => this.retryUnpaid(false));
+    }
+    if (Date.now() >= this.term().end && this.s.phase === 'subscribed') {
+      await this.exclusive(() => (this.s.cancelAt !== null && this.s.cancelAt <= this.term().end ? this.endSubscription() : this.renew()));
+      return true;
+    }
+    return false;
+  }
+
+  /** Retention: purge at its end unless someone subscribes again; true when the run should end. */
+  private async waitOutRetention(): Promise<boolean> {
+    const until = this.s.retentionUntil!;
+    const ms = until - Date.now();
+    if (ms > 0) {
+      await condition(() => this.s.phase !== 'retention' || workflowInfo().continueAsNewSuggested, ms, {
+        summary: `Retention: purge data at ${iso(until)} unless re-subscribed`,
+      });
+    }
+    if (this.s.phase !== 'retention') return true; // re-subscribed: new anchor, new run
+    if (Date.now() < until) return false;
+    await this.exclusive(async () => {
+      if (this.s.phase !== 'retention') return;
+      await this.act(`Purge usage and ledger detail after ${RETENTION_DAYS} days`).purgeWorkspaceData({ workspaceId: this.id });
+      this.s.status = 'deleted';
+      this.s.phase = 'deleted';
+      await this.sync('Mark workspace deleted');
+    });
+    return true;
+  }
+
+  // ---- lifecycle steps (always under `exclusive`) ---------------------------
+
+  private async setUp(): Promise<void> {
+    const req = this.s.request;
+    let terms: EnterpriseTerms;
+    try {
+      terms = validateCreateRequest(this.pricing!, req);
+    } catch (err) {
+      if (!(err instanceof BillingRuleError)) throw err;
+      this.s.phase = 'setup_failed';
+      this.s.setupFailure = { code: err.code, message: err.message };
+      return;
+    }
+    this.s.planCredits = terms.monthlyCredits;
+    this.s.planPriceCents = terms.monthlyPriceCents;
+    await this.sync('Create workspace read model');
+    if (req.paymentMethod) {
+      await this.act('Attach payment method').ensurePaymentMethod({ workspaceId: this.id, paymentMethod: req.paymentMethod });
+    }
+    const term = this.term();
+    const invoice = await this.issueBaseInvoice(term, 0);
+    if (invoice && invoice.totalCents > 0) {
+      const reason = await this.charge(invoice, 1);
+      if (reason !== null) {
+        this.s.phase = 'setup_failed';
+        this.s.status = 'deleted';
+        this.s.setupFailure = { code: FailureCodes.paymentFailed, message: `the first payment failed: ${reason}` };
+        await this.sync('First payment failed: workspace not created');
+        await this.finalize(invoice);
+        return;
+      }
+    }
+    await this.openTerm(term);
+    if (invoice) await this.finalize(invoice);
+    this.s.phase = 'subscribed';
+  }
+
+  private async renew(): Promise<void> {
+    const previous = this.term();
+    if (this.s.scheduledChange) {
+      const change = this.s.scheduledChange;
+      const terms = resolvePlan(this.pricing!, change.plan, change.enterprise);
+      log.info('applying scheduled plan change at renewal', { from: this.s.plan, to: change.plan });
+      this.s.plan = change.plan;
+      this.s.enterprise = change.enterprise ?? null;
+      this.s.planCredits = terms.monthlyCredits;
+      this.s.planPriceCents = terms.monthlyPriceCents;
+      this.s.scheduledChange = null;
+    }
+    this.s.termIndex += 1;
+    const term = this.term();
+    await this.openTerm(term);
+    const overage = await this.act(`Read overage of term ${previous.index}`).overageUsed({
+      workspaceId: this.id,
+      termIndex: previous.index,
+    });
+    const invoice = await this.issueBaseInvoice(term, overage, previous);
+    if (invoice && invoice.totalCents > 0) {
+      const reason = await this.charge(invoice, 1);
+      if (reason !== null) {
+        this.s.unpaid.push({ invoiceId: invoice.id, kind: 'renewal', attempts: 1, firstFailedAt: Date.now(), lastReason: reason });
+      }
+    }
+    if (invoice) await this.finalize(invoice);
+    await this.sync(`Renewed into term ${term.index}`);
+  }
+
+  /** Rule 12 at term end: no renewal, final overage invoice, plan credits expire, retention starts. */
+  private async endSubscription(): Promise<void> {
+    const term = this.term();
+    await this.act(`Expire plan credits at cancellation`).expirePlanCredits({
+      workspaceId: this.id,
+      termIndex: term.index,
+      key: `cancel-expire:${this.id}:${term.index}`,
+    });
+    this.s.status = 'cancelled';
+    this.s.phase = 'retention';
+    this.s.retentionUntil = term.end + RETENTION_DAYS * DAY_MS;
+    await this.sync('Cancelled at term end: AI access disabled');
+    const overage = await this.act(`Read overage of final term ${term.index}`).overageUsed({ workspaceId: this.id, termIndex: term.index });
+    if (overage > 0) {
+      const invoice = await this.act('Issue final overage invoice').issueInvoice({
+        key: `final:${this.id}:${term.index}`,
+        workspaceId: this.id,
+        kind: 'final',
+        periodStart: term.start,
+        periodEnd: term.end,
+        issuedAt: Date.now(),
+        overage: { credits: overage, periodStart: term.start, periodEnd: term.end },
+      });
+      if (invoice.totalCents > 0) await this.charge(invoice, 1);
+      await this.finalize(invoice);
+    }
+  }
+
+  /** Subscribing again during retention: stops the purge and starts a new anchor now. */
+  private async resubscribe(plan: string, enterprise: EnterpriseTerms | null): Promise<void> {
+    const terms = rule(() => resolvePlan(this.pricing!, plan, enterprise));
+    if (terms.monthlyPriceCents > 0 && !this.s.paymentMethod) {
+      throw failure(FailureCodes.paymentMethodRequired, `plan '${plan}' costs money: set a payment method first`);
+    }
+    const termIndex = this.s.termIndex + 1;
+    const anchor = Date.now();
+    const term: Term = { index: termIndex, start: anchor, end: addMonthsClamped(anchor, 1) };
+    const invoice = await this.issueBaseInvoice(term, 0, undefined, { plan, priceCents: terms.monthlyPriceCents });
+    if (invoice && invoice.totalCents > 0) {
+      const reason = await this.charge(invoice, 1);
+      if (reason !== null) {
+        await this.finalize(invoice);
+        throw failure(FailureCodes.paymentFailed, `payment failed: ${reason}`, { reason, invoiceId: invoice.id });
+      }
+    }
+    Object.assign(this.s, {
+      plan,
+      enterprise,
+      planCredits: terms.monthlyCredits,
+      planPriceCents: terms.monthlyPriceCents,
+      anchor,
+      anchorTermIndex: termIndex,
+      termIndex,
+      status: 'active',
+      phase: 'subscribed',
+      cancelAt: null,
+      retentionUntil: null,
+      scheduledChange: null,
+      unpaid: [],
+    } satisfies Partial<WorkspaceState>);
+    await this.openTerm(this.term());
+    if (invoice) await this.finalize(invoice);
+    await this.sync('Re-subscribed during retention: purge stopped, new anchor');
+  }
+
+  // ---- payments --------------------------------------------------------------
+
+  private nextDunningRetry(): number | null {
+    let next: number | null = null;
+    for (const u of this.s.unpaid) {
+      const at = dunningRetryAt(u.firstFailedAt, u.attempts);
+      if (at !== null && (next === null || at < next)) next = at;
+    }
+    return next;
+  }
+
+  /** Retries due unpaid renewal invoices (or all of them, after a new payment method). */
+  private async retryUnpaid(all: boolean): Promise<void> {
+    for (const u of [...this.s.unpaid]) {
+      const due = dunningRetryAt(u.firstFailedAt, u.attempts);
+      if (!all && (due === null || due > Date.now())) continue;
+      const reason = await this.chargeById(u.invoiceId, u.attempts + 1);
+      u.attempts += 1;
+      if (reason === null) {
+        this.s.unpaid = this.s.unpaid.filter((x) => x.invoiceId !== u.invoiceId);
+        await this.act('Re-render paid invoice').finalizeInvoice({ invoiceId: u.invoiceId });
+      } else {
+        u.lastReason = reason;
+      }
+    }
+    await this.updatePaymentStatus();
+  }
+
+  private async updatePaymentStatus(): Promise<void> {
+    const exhausted = this.s.unpaid.some((u) => u.attempts >= MAX_PAYMENT_ATTEMPTS);
+    const next: WorkspaceStatus = exhausted ? 'past_due' : 'active';
+    if ((this.s.status === 'active' || this.s.status === 'past_due') && next !== this.s.status) {
+      this.s.status = next;
+      await this.sync(next === 'past_due' ? 'Every payment retry failed: past due' : 'Payment received: active again');
+    }
+  }
+
+  private async applyPaymentSignals(): Promise<void> {
+    const signals = this.s.pendingPayments.splice(0);
+    for (const sig of signals) {
+      const unpaid = this.s.unpaid.find((u) => u.invoiceId === sig.invoiceId);
+      if (sig.type !== 'payment_succeeded' || !unpaid) continue;
+      await this.act('Mark invoice paid from Stripe webhook').markInvoicePaid({
+        invoiceId: sig.invoiceId,
+        paymentIntentId: sig.paymentIntentId,
+        paidAt: Date.now(),
+      });
+      this.s.unpaid = this.s.unpaid.filter((u) => u.invoiceId !== sig.invoiceId);
+      await this.act('Re-render paid invoice').finalizeInvoice({ invoiceId: sig.invoiceId });
+    }
+    await this.updatePaymentStatus();
+  }
+
+  /** Charges an invoice; null when paid, else the decline reason (non-payment errors propagate). */
+  private async charge(invoice: InvoiceSummary, attempt: number): Promise<string | null> {
+    return this.chargeById(invoice.id, attempt, `Charge ${invoice.number} (${invoice.totalCents} cents), attempt ${attempt}`);
+  }
+
+  private async chargeById(invoiceId: string, attempt: number, summary = `Charge invoice, attempt ${attempt}`): Promise<string | null> {
+    try {
+      await this.act(summary).chargeInvoice({ invoiceId, attempt });
+      return null;
+    } catch (err) {
+      const reason = paymentFailureReason(err);
+      if (reason === null) throw err;
+      return reason;
+    }
+  }
+
+  private async finalize(invoice: InvoiceSummary): Promise<void> {
+    await this.act(`Render and deliver ${invoice.number}`).finalizeInvoice({ invoiceId: invoice.id });
+  }
+
+  /** The in-advance invoice of a term (base fee, plus the previous term's overage). Null when there is nothing to bill. */
+  private async issueBaseInvoice(
+    term: Term,
+    overageCredits: number,
+    previous?: Term,
+    planOverride?: { plan: string; priceCents: number },
+  ): Promise<InvoiceSummary | null> {
+    const plan = planOverride?.plan ?? this.s.plan;
+    const priceCents = planOverride?.priceCents ?? this.s.planPriceCents;
+    if (priceCents === 0 && overageCredits === 0) return null;
+    return this.act(`Issue renewal invoice for term ${term.index}`).issueInvoice({
+      key: `renewal:${this.id}:${term.index}`,
+      workspaceId: this.id,
+      kind: 'renewal',
+      periodStart: term.start,
+      periodEnd: term.end,
+      issuedAt: Date.now(),
+      base: { plan, planName: this.pricing!.plans[plan]?.name ?? plan, priceCents },
+      ...(overageCredits > 0 && previous
+        ? { overage: { credits: overageCredits, periodStart: previous.start, periodEnd: previous.end } }
+        : {}),
+    });
+  }
+
+  private async openTerm(term: Term): Promise<void> {
+    await this.act(`Open term ${term.index}: grant ${this.s.planCredits} ${this.s.plan} credits`).openTerm({
+      workspaceId: this.id,
+      termIndex: term.index,
+      termStart: term.start,
+      termEnd: term.end,
+      plan: this.s.plan,
+      planCredits: this.s.planCredits,
+      planPriceCents: this.s.planPriceCents,
+    });
+  }
+
+  private async sync(summary: string): Promise<void> {
+    await this.act(summary).syncWorkspace(this.snapshot());
+    this.publish();
+  }
+
+  /** Search attributes and the UI's current details: how ops find and read the account. */
+  private publish(): void {
+    const term = this.term();
+    upsertSearchAttributes([
+      { key: BillingWorkspaceId, value: this.id },
+      { key: BillingPlan, value: this.s.plan },
+      { key: BillingStatus, value: this.s.status },
+      { key: BillingTermEnd, value: new Date(term.end) },
+    ]);
+    const lines = [
+      `**${this.id}**: ${this.s.plan} plan, **${this.s.status}**`,
+      `Term ${term.index}: ${day(term.start)} to ${day(term.end)}`,
+      this.s.scheduledChange ? `Scheduled: switch to ${this.s.scheduledChange.plan} at renewal` : null,
+      this.s.cancelAt ? `Cancels at ${iso(this.s.cancelAt)}` : null,
+      this.s.retentionUntil ? `Data purge at ${iso(this.s.retentionUntil)}` : null,
+      this.s.unpaid.length ? `Unpaid invoices: ${this.s.unpaid.map((u) => `${u.invoiceId} (${u.attempts} attempts: ${u.lastReason})`).join(', ')}` : null,
+      `On-demand: ${this.s.onDemand.enabled ? `on, limit ${this.s.onDemand.monthlyLimit || 'unlimited'}` : 'off'}`,
+      this.s.disabledFeatures.length ? `Disabled features: ${this.s.disabledFeatures.join(', ')}` : null,
+    ];
+    setCurrentDetails(lines.filter((l) => l !== null).join('\n\n'));
+  }
+
+  // ---- message handlers ------------------------------------------------------
+
+  /** Runs state-changing work one at a time (the safe-message-handlers pattern). */
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    await condition(() => !this.busy && this.pricing !== null);
+    this.busy = true;
+    try {
+      return await fn();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Answers a retried update (same update id, possibly after continue-as-new) with its first result. */
+  private async once<T>(fn: (requestId: string) => Promise<T>): Promise<T> {
+    const id = currentUpdateInfo()?.id ?? '';
+    const seen = this.s.results.find(([k]) => k === id);
+    if (seen) return seen[1] as T;
+    const result = await this.exclusive(() => fn(id));
+    remember(this.s.results, id, result);
+    return result;
+  }
+
+  private requireSubscribed(action: string): void {
+    if (this.s.phase === 'setup' || this.s.phase === 'setup_failed') {
+      throw failure(FailureCodes.invalidState, `cannot ${action}: the workspace is not set up`);
+    }
+    if (this.s.phase === 'deleted') throw failure(FailureCodes.invalidState, `cannot ${action}: the workspace is deleted`);
+  }
+
+  private registerHandlers(): void {
+    setHandler(stateQuery, () => ({
+      workspace: this.snapshot(),
+      phase: this.s.phase,
+      enterprise: this.s.enterprise,
+      scheduledChange: this.s.scheduledChange,
+      hasPaymentMethod: this.s.paymentMethod !== null,
+      unpaidInvoices: this.s.unpaid,
+      pricing: this.pricing,
+    }));
+
+    setHandler(paymentResultSignal, (sig) => {
+      // Signals cannot be refused: duplicates and unknown invoices are dropped in the main loop.
+      if (this.s.seenPaymentEvents.includes(sig.eventId)) return;
+      this.s.seenPaymentEvents.push(sig.eventId);
+      if (this.s.seenPaymentEvents.length > MAX_REMEMBERED) this.s.seenPaymentEvents.shift();
+      this.s.pendingPayments.push(sig);
+    });
+
+    setHandler(createWorkspaceUpdate, () => this.onCreate(), {
+      validator: (req) => {
+        if (canonicalJson(req) !== canonicalJson(this.s.request)) {
+          throw failure(FailureCodes.conflict, `workspace '${this.id}' already exists with different details`);
+        }
+      },
+    });
+
+    setHandler(changePlanUpdate, (req) => this.once((id) => this.onChangePlan(req, id)), {
+      validator: (req) => {
+        this.requireSubscribed('change the plan');
+        if (this.pricing) rule(() => resolvePlan(this.pricing!, req.plan, req.enterprise));
+      },
+    });
+
+    setHandler(purchaseCreditsUpdate, (req) => this.once(() => this.onPurchase(req)), {
+      validator: (req) => {
+        this.requireSubscribed('buy credits');
+        if (this.pricing) rule(() => validatePurchaseCredits(this.pricing!, req.credits));
+        if (typeof req.idempotencyKey !== 'string' || req.idempotencyKey.length === 0) {
+          throw failure(FailureCodes.validation, 'idempotencyKey is required');
+        }
+      },
+    });
+
+    setHandler(cancelUpdate, () => this.once(() => this.onCancel()), {
+      validator: () => this.requireSubscribed('cancel'),
+    });
+    setHandler(resumeUpdate, () => this.once(() => this.onResume()), {
+      validator: () => this.requireSubscribed('resume'),
+    });
+
+    setHandler(setOnDemandUpdate, (settings) => this.once(() => this.onSetOnDemand(settings)), {
+      validator: (settings) => {
+        this.requireSubscribed('change on-demand settings');
+        rule(() => validateOnDemand(settings));
+      },
+    });
+
+    setHandler(setFeatureUpdate, (req) => this.once(() => this.onSetFeature(req)), {
+      validator: (req) => {
+        this.requireSubscribed('switch features');
+        rule(() => validateFeatureName(req.feature));
+        if (typeof req.enabled !== 'boolean') throw failure(FailureCodes.validation, 'enabled must be a boolean');
+      },
+    });
+
+    setHandler(setPaymentMethodUpdate, (req) => this.once(() => this.onSetPaymentMethod(req)), {
+      validator: (req) => {
+        this.requireSubscribed('set a payment method');
+        if (!/^pm_[A-Za-z0-9_]{1,200}$/.test(req.paymentMethod)) {
+          throw failure(FailureCodes.validation, 'paymentMethod must be a Stripe payment method id (pm_...)');
+        }
+      },
+    });
+  }
+
+  private async onCreate(): Promise<CreateResult> {
+    await condition(() => this.s.phase !== 'setup');
+    if (this.s.phase === 'setup_failed') {
+      const f = this.s.setupFailure!;
+      throw failure(f.code, f.message);
+    }
+    const created = !this.s.createAcknowledged;
+    this.s.createAcknowledged = true;
+    return { created, workspace: this.snapshot() };
+  }
+
+  private async onChangePlan(req: PlanChangeRequest, requestId: string): Promise<PlanChangeResult> {
+    const enterprise = req.enterprise ?? null;
+    const target = rule(() => resolvePlan(this.pricing!, req.plan, enterprise));
+    if (this.s.phase === 'retention') {
+      await this.resubscribe(req.plan, enterprise);
+      return { effective: 'immediately', plan: req.plan, currentPlan: this.s.plan, effectiveAt: this.s.anchor };
+    }
+    const term = this.term();
+    const kind = classifyPlanChange(
+      { plan: this.s.plan, enterprise: this.s.enterprise, priceCents: this.s.planPriceCents },
+      { plan: req.plan, enterprise, priceCents: target.monthlyPriceCents },
+    );
+    if (kind === 'unchanged') {
+      // Choosing the current plan again drops a scheduled change.
+      if (this.s.scheduledChange) {
+        this.s.scheduledChange = null;
+        await this.sync('Scheduled plan change withdrawn');
+      }
+      return { effective: 'immediately', plan: req.plan, currentPlan: this.s.plan, effectiveAt: Date.now() };
+    }
+    if (kind === 'scheduled') {
+      this.s.scheduledChange = { plan: req.plan, ...(req.enterprise ? { enterprise: req.enterprise } : {}) };
+      await this.sync(`Plan change to ${req.plan} scheduled for renewal`);
+      return { effective: 'at_renewal', plan: req.plan, currentPlan: this.s.plan, effectiveAt: term.end };
+    }
+    if (!this.s.paymentMethod) {
+      throw failure(FailureCodes.paymentMethodRequired, `upgrading to '${req.plan}' needs a payment method on file`);
+    }
+    // Rule 5: payment first; the plan bucket is replaced only after it succeeds.
+    const invoice = await this.act(`Issue upgrade invoice ${this.s.plan} -> ${req.plan}`).issueInvoice({
+      key: `upgrade:${this.id}:${requestId}`,
+      workspaceId: this.id,
+      kind: 'upgrade',
+      periodStart: Date.now(),
+      periodEnd: term.end,
+      issuedAt: Date.now(),
+      upgrade: {
+        fromPlan: this.s.plan,
+        toPlan: req.plan,
+        fromPriceCents: this.s.planPriceCents,
+        toPriceCents: target.monthlyPriceCents,
+        termStart: term.start,
+        termEnd: term.end,
+        at: Date.now(),
+      },
+    });
+    if (invoice.totalCents > 0) {
+      const reason = await this.charge(invoice, 1);
+      if (reason !== null) {
+        await this.finalize(invoice);
+        throw failure(FailureCodes.paymentFailed, `upgrade payment failed: ${reason}; nothing changed`, {
+          reason,
+          invoiceId: invoice.id,
+        });
+      }
+    }
+    await this.act(`Replace plan bucket with ${target.monthlyCredits} ${req.plan} credits`).replacePlanBucket({
+      workspaceId: this.id,
+      termIndex: term.index,
+      plan: req.plan,
+      planCredits: target.monthlyCredits,
+      planPriceCents: target.monthlyPriceCents,
+      key: `upgrade:${this.id}:${requestId}`,
+    });
+    Object.assign(this.s, {
+      plan: req.plan,
+      enterprise,
+      planCredits: target.monthlyCredits,
+      planPriceCents: target.monthlyPriceCents,
+      scheduledChange: null,
+    });
+    await this.sync(`Upgraded to ${req.plan}`);
+    await this.finalize(invoice);
+    const balance = await this.act('Read balances').getBalances({ workspaceId: this.id });
+    return { effective: 'immediately', plan: req.plan, currentPlan: req.plan, effectiveAt: Date.now(), invoiceId: invoice.id, balance };
+  }
+
+  private async onPurchase(req: PurchaseRequest): Promise<PurchaseResult> {
+    if (this.s.phase !== 'subscribed') throw failure(FailureCodes.invalidState, 'the subscription is cancelled: re-subscribe to buy credits');
+    const known = this.s.purchases.find(([k]) => k === req.idempotencyKey)?.[1];
+    if (known && known.credits !== req.credits) {
+      throw failure(FailureCodes.conflict, `idempotencyKey '${req.idempotencyKey}' was used for a purchase of ${known.credits} credits`);
+    }
+    if (known?.result) return known.result;
+    if (!this.s.paymentMethod) throw failure(FailureCodes.paymentMethodRequired, 'buying credits needs a payment method on file');
+    const entry = known ?? { credits: req.credits, attempts: 0, result: null };
+    const key = `purchase:${this.id}:${req.idempotencyKey}`;
+    const invoice = await this.act(`Issue invoice for ${req.credits} purchased credits`).issueInvoice({
+      key,
+      workspaceId: this.id,
+      kind: 'credit_purchase',
+      periodStart: Date.now(),
+      periodEnd: Date.now(),
+      issuedAt: Date.now(),
+      purchase: { credits: req.credits },
+    });
+    entry.attempts += 1;
+    remember(this.s.purchases, req.idempotencyKey, entry);
+    // Rule 8: credits only after the payment succeeded.
+    const reason = invoice.totalCents > 0 ? await this.charge(invoice, entry.attempts) : null;
+    if (reason !== null) {
+      await this.finalize(invoice);
+      throw failure(FailureCodes.paymentFailed, `purchase payment failed: ${reason}`, { reason, invoiceId: invoice.id });
+    }
+    await this.act(`Grant ${req.credits} purchased credits`).grantPurchasedCredits({ workspaceId: this.id, credits: req.credits, key });
+    await this.finalize(invoice);
+    entry.result = {
+      id: key,
+      credits: req.credits,
+      amountCents: req.credits * this.pricing!.purchase.centsPerCredit,
+      status: 'paid',
+      invoiceId: invoice.id,
+    };
+    return entry.result;
+  }
+
+  private cancelResult(): CancelResult {
+    return { status: this.s.status, cancelAt: this.s.cancelAt, retentionUntil: this.s.retentionUntil };
+  }
+
+  private async onCancel(): Promise<CancelResult> {
+    if (this.s.phase === 'subscribed' && this.s.cancelAt === null) {
+      this.s.cancelAt = this.term().end;
+      await this.sync(`Cancellation requested: ends ${iso(this.s.cancelAt)}`);
+    }
+    return this.cancelResult();
+  }
+
+  private async onResume(): Promise<CancelResult> {
+    if (this.s.phase === 'retention') {
+      await this.resubscribe(this.s.plan, this.s.enterprise);
+    } else if (this.s.cancelAt !== null) {
+      this.s.cancelAt = null;
+      await this.sync('Cancellation withdrawn');
+    }
+    return this.cancelResult();
+  }
+
+  private async onSetOnDemand(settings: OnDemandSettings): Promise<OnDemandSettings> {
+    this.s.onDemand = { enabled: settings.enabled, monthlyLimit: settings.monthlyLimit };
+    await this.sync(`On-demand ${settings.enabled ? `on, limit ${settings.monthlyLimit || 'unlimited'}` : 'off'}`);
+    return this.s.onDemand;
+  }
+
+  private async onSetFeature(req: { feature: string; enabled: boolean }): Promise<{ disabledFeatures: string[] }> {
+    const others = this.s.disabledFeatures.filter((f) => f !== req.feature);
+    this.s.disabledFeatures = req.enabled ? others : [...others, req.feature].sort();
+    await this.sync(`Feature ${req.feature} ${req.enabled ? 'enabled' : 'disabled'}`);
+    return { disabledFeatures: this.s.disabledFeatures };
+  }
+
+  private async onSetPaymentMethod(req: { paymentMethod: string }): Promise<{ paymentMethod: string }> {
+    await this.act('Attach new payment method').ensurePaymentMethod({ workspaceId: this.id, paymentMethod: req.paymentMethod });
+    this.s.paymentMethod = req.paymentMethod;
+    // A past-due account is locked out: try its unpaid invoices with the new card at once.
+    if (this.s.status === 'past_due') await this.retryUnpaid(true);
+    return { paymentMethod: req.paymentMethod };
+  }
 }
 
 export async function workspaceBilling(input: WorkspaceBillingInput): Promise<void> {
-  const term = termAt(input.anchor, input.termIndex);
-  const wait = term.end - Date.now();
-  if (wait > 0) await sleep(wait);
-  await continueAsNew<typeof workspaceBilling>({ ...input, termIndex: input.termIndex + 1 });
+  await new WorkspaceBilling(input).run();
 }

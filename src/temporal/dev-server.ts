@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { billingSearchAttributes } from './search-attributes';
+import { billingSearchAttributes } from '../../workflows/search-attributes';
 
 export interface DevServer {
   address: string;

@@ -1,0 +1,141 @@
+// Workspace-level billing rules that need no IO: request checks shared by the
+// API and the workflow's update validators, plan-change classification and
+// the dunning schedule.
+import { planTerms, type EnterpriseTerms, type PlanId, type PricingConfig } from './pricing';
+
+export type WorkspaceStatus = 'active' | 'past_due' | 'cancelled' | 'deleted';
+
+export interface BillingAddress {
+  country: string;
+  region?: string;
+  postalCode?: string;
+  line1?: string;
+  city?: string;
+}
+
+export interface CreateWorkspaceRequest {
+  id: string;
+  name: string;
+  billingEmail: string;
+  billingAddress: BillingAddress;
+  plan: PlanId;
+  enterprise?: EnterpriseTerms;
+  paymentMethod?: string;
+}
+
+export interface OnDemandSettings {
+  enabled: boolean;
+  /** Credits of overage allowed per term; 0 = unlimited. */
+  monthlyLimit: number;
+}
+
+/** The read model the usage hot path decides on (table `workspaces`). */
+export interface WorkspaceSnapshot {
+  id: string;
+  name: string;
+  billingEmail: string;
+  billingAddress: BillingAddress;
+  plan: PlanId;
+  planCredits: number;
+  planPriceCents: number;
+  status: WorkspaceStatus;
+  anchorAt: number;
+  termIndex: number;
+  termStart: number;
+  termEnd: number;
+  scheduledPlan: PlanId | null;
+  onDemand: OnDemandSettings;
+  disabledFeatures: string[];
+  cancelAt: number | null;
+  retentionUntil: number | null;
+}
+
+export const DAY_MS = 86_400_000;
+export const RETENTION_DAYS = 30;
+/** Renewal payment retries, in days after the first failure (rule 13). */
+export const DUNNING_RETRY_DAYS = [1, 3, 7] as const;
+export const MAX_ON_DEMAND_LIMIT = 10_000_000;
+export const FEATURE_PATTERN = /^[a-z][a-z0-9_.-]{0,63}$/;
+
+/** A business-rule refusal; `code` maps to an HTTP status in the API. */
+export class BillingRuleError extends Error {
+  constructor(
+    readonly code: 'validation_failed' | 'payment_method_required' | 'invalid_state' | 'conflict',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BillingRuleError';
+  }
+}
+
+function fail(code: BillingRuleError['code'], message: string): never {
+  throw new BillingRuleError(code, message);
+}
+
+/** Checks a plan choice against the catalog; returns the credits and price it gives. */
+export function resolvePlan(pricing: PricingConfig, plan: PlanId, enterprise?: EnterpriseTerms | null): EnterpriseTerms {
+  const cfg = pricing.plans[plan];
+  if (!cfg) fail('validation_failed', `unknown plan '${plan}'; plans: ${Object.keys(pricing.plans).join(', ')}`);
+  const custom = cfg.monthlyCredits === null || cfg.monthlyPriceCents === null;
+  if (custom && !enterprise) fail('validation_failed', `plan '${plan}' needs enterprise terms {monthlyCredits, monthlyPriceCents}`);
+  if (!custom && enterprise) fail('validation_failed', `enterprise terms are only allowed with a custom plan, not '${plan}'`);
+  if (enterprise) {
+    const { monthlyCredits, monthlyPriceCents } = enterprise;
+    if (!Number.isSafeInteger(monthlyCredits) || monthlyCredits < 0) fail('validation_failed', 'enterprise.monthlyCredits must be an integer >= 0');
+    if (!Number.isSafeInteger(monthlyPriceCents) || monthlyPriceCents < 0) fail('validation_failed', 'enterprise.monthlyPriceCents must be an integer >= 0');
+  }
+  return planTerms(pricing, plan, enterprise);
+}
+
+export function validateCreateRequest(pricing: PricingConfig, req: CreateWorkspaceRequest): EnterpriseTerms {
+  const terms = resolvePlan(pricing, req.plan, req.enterprise);
+  if (terms.monthlyPriceCents > 0 && !req.paymentMethod) {
+    fail('payment_method_required', `plan '${req.plan}' costs money: send a paymentMethod`);
+  }
+  return terms;
+}
+
+export type PlanChangeKind = 'unchanged' | 'upgrade' | 'scheduled';
+
+/** Rule 5/6: a higher monthly price is an upgrade (immediate); anything else waits for renewal. */
+export function classifyPlanChange(
+  current: { plan: PlanId; enterprise: EnterpriseTerms | null; priceCents: number },
+  next: { plan: PlanId; enterprise: EnterpriseTerms | null; priceCents: number },
+): PlanChangeKind {
+  const sameTerms =
+    current.plan === next.plan &&
+    current.enterprise?.monthlyCredits === next.enterprise?.monthlyCredits &&
+    current.enterprise?.monthlyPriceCents === next.enterprise?.monthlyPriceCents;
+  if (sameTerms) return 'unchanged';
+  return next.priceCents > current.priceCents ? 'upgrade' : 'scheduled';
+}
+
+export function validatePurchaseCredits(pricing: PricingConfig, credits: number): void {
+  const { minCredits, maxCredits } = pricing.purchase;
+  if (!Number.isInteger(credits) || credits < minCredits || credits > maxCredits) {
+    fail('validation_failed', `credits must be an integer from ${minCredits} to ${maxCredits}, got ${credits}`);
+  }
+}
+
+export function validateOnDemand(settings: OnDemandSettings): void {
+  if (typeof settings.enabled !== 'boolean') fail('validation_failed', 'enabled must be a boolean');
+  const l = settings.monthlyLimit;
+  if (!Number.isInteger(l) || l < 0 || l > MAX_ON_DEMAND_LIMIT) {
+    fail('validation_failed', `monthlyLimit must be an integer from 0 (unlimited) to ${MAX_ON_DEMAND_LIMIT}`);
+  }
+}
+
+export function validateFeatureName(feature: string): void {
+  if (!FEATURE_PATTERN.test(feature)) fail('validation_failed', `feature must match ${FEATURE_PATTERN.source}`);
+}
+
+/**
+ * When the next renewal-payment retry is due, given how many attempts were
+ * made (the first charge is attempt 1); null once every retry is spent.
+ */
+export function dunningRetryAt(firstFailedAt: number, attemptsMade: number): number | null {
+  const days = DUNNING_RETRY_DAYS[attemptsMade - 1];
+  return days === undefined ? null : firstFailedAt + days * DAY_MS;
+}
+
+export const MAX_PAYMENT_ATTEMPTS = DUNNING_RETRY_DAYS.length + 1;

@@ -1,0 +1,181 @@
+// Lifecycle endpoints: each one is an update to the workspace workflow (or
+// update-with-start for create); the workflow decides and answers.
+import Type from 'typebox';
+import type { PricingConfig } from '../../domain/pricing';
+import { BillingRuleError, validateCreateRequest, type CreateWorkspaceRequest } from '../../domain/workspace';
+import type { BillingWorkflows } from '../../temporal/billing-client';
+import type { App } from '../app';
+import { ApiError } from '../errors';
+
+export const WorkspaceId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$', description: 'workspace id' });
+const PlanId = Type.String({ pattern: '^[a-z][a-z0-9_]{0,31}$' });
+const Enterprise = Type.Object(
+  {
+    monthlyCredits: Type.Integer({ minimum: 0, maximum: 100_000_000 }),
+    monthlyPriceCents: Type.Integer({ minimum: 0, maximum: 100_000_000_00 }),
+  },
+  { additionalProperties: false },
+);
+const PaymentMethod = Type.String({ pattern: '^pm_[A-Za-z0-9_]{1,200}$', description: 'Stripe payment method id' });
+const IdParams = Type.Object({ id: WorkspaceId });
+const IdempotencyHeader = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$' })),
+});
+
+export const CreateWorkspaceBody = Type.Object(
+  {
+    id: WorkspaceId,
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    billingEmail: Type.String({ format: 'email', maxLength: 254 }),
+    billingAddress: Type.Object(
+      {
+        country: Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' }),
+        region: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{1,3}$' })),
+        postalCode: Type.Optional(Type.String({ minLength: 1, maxLength: 20 })),
+        line1: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+        city: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+      },
+      { additionalProperties: false },
+    ),
+    plan: PlanId,
+    enterprise: Type.Optional(Enterprise),
+    paymentMethod: Type.Optional(PaymentMethod),
+  },
+  { additionalProperties: false },
+);
+
+function checkRule(fn: () => unknown): void {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof BillingRuleError) throw new ApiError(422, err.code, err.message);
+    throw err;
+  }
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: () => PricingConfig }) {
+  const wf = deps.workflows;
+  return (app: App) => {
+    app.post(
+      '/v1/workspaces',
+      { schema: { tags: ['workspaces'], summary: 'Create a workspace (idempotent by id)', body: CreateWorkspaceBody } },
+      async (req, reply) => {
+        const body = req.body as CreateWorkspaceRequest;
+        // Checked here as well as in the workflow: update-with-start would start a workflow before refusing.
+        checkRule(() => validateCreateRequest(deps.pricing(), body));
+        const result = await wf.createWorkspace(body);
+        return reply.status(result.created ? 201 : 200).send(result.workspace);
+      },
+    );
+
+    app.post(
+      '/v1/workspaces/:id/plan',
+      {
+        schema: {
+          tags: ['workspaces'],
+          summary: 'Change plan: upgrades now (after payment), downgrades at renewal',
+          params: IdParams,
+          headers: IdempotencyHeader,
+          body: Type.Object({ plan: PlanId, enterprise: Type.Optional(Enterprise) }, { additionalProperties: false }),
+        },
+      },
+      async (req) => {
+        const r = await wf.changePlan(req.params.id, req.body, req.headers['idempotency-key']);
+        return { ...r, effectiveAt: iso(r.effectiveAt) };
+      },
+    );
+
+    const cancelAnswer = (r: { status: string; cancelAt: number | null; retentionUntil: number | null }) => ({
+      status: r.status,
+      cancelAt: iso(r.cancelAt),
+      retentionUntil: iso(r.retentionUntil),
+    });
+    app.post(
+      '/v1/workspaces/:id/cancel',
+      { schema: { tags: ['workspaces'], summary: 'Cancel at the end of the current term', params: IdParams, headers: IdempotencyHeader } },
+      async (req) => cancelAnswer(await wf.cancel(req.params.id, req.headers['idempotency-key'])),
+    );
+    app.post(
+      '/v1/workspaces/:id/resume',
+      {
+        schema: {
+          tags: ['workspaces'],
+          summary: 'Undo a pending cancellation, or subscribe again during retention',
+          params: IdParams,
+          headers: IdempotencyHeader,
+        },
+      },
+      async (req) => cancelAnswer(await wf.resume(req.params.id, req.headers['idempotency-key'])),
+    );
+
+    app.put(
+      '/v1/workspaces/:id/payment-method',
+      {
+        schema: {
+          tags: ['workspaces'],
+          params: IdParams,
+          headers: IdempotencyHeader,
+          body: Type.Object({ paymentMethod: PaymentMethod }, { additionalProperties: false }),
+        },
+      },
+      async (req) => wf.setPaymentMethod(req.params.id, req.body.paymentMethod, req.headers['idempotency-key']),
+    );
+
+    app.post(
+      '/v1/workspaces/:id/purchases',
+      {
+        schema: {
+          tags: ['workspaces'],
+          summary: 'Buy credits (charged at once, granted after payment)',
+          params: IdParams,
+          body: Type.Object(
+            {
+              credits: Type.Integer({ description: 'min 100, max 100,000 (pricing config)' }),
+              idempotencyKey: Type.String({ minLength: 1, maxLength: 200 }),
+            },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (req, reply) => {
+        const { purchase } = deps.pricing();
+        const { credits } = req.body;
+        if (credits < purchase.minCredits || credits > purchase.maxCredits) {
+          throw new ApiError(422, 'validation_failed', `credits must be an integer from ${purchase.minCredits} to ${purchase.maxCredits}`);
+        }
+        return reply.status(201).send(await wf.purchaseCredits(req.params.id, req.body));
+      },
+    );
+
+    app.put(
+      '/v1/workspaces/:id/on-demand',
+      {
+        schema: {
+          tags: ['workspaces'],
+          params: IdParams,
+          headers: IdempotencyHeader,
+          body: Type.Object(
+            { enabled: Type.Boolean(), monthlyLimit: Type.Integer({ minimum: 0, maximum: 10_000_000, description: '0 = unlimited' }) },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (req) => wf.setOnDemand(req.params.id, req.body, req.headers['idempotency-key']),
+    );
+
+    app.put(
+      '/v1/workspaces/:id/features/:feature',
+      {
+        schema: {
+          tags: ['workspaces'],
+          params: Type.Object({ id: WorkspaceId, feature: Type.String({ pattern: '^[a-z][a-z0-9_.-]{0,63}$' }) }),
+          headers: IdempotencyHeader,
+          body: Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false }),
+        },
+      },
+      async (req) => wf.setFeature(req.params.id, req.params.feature, req.body.enabled, req.headers['idempotency-key']),
+    );
+  };
+}

@@ -1,0 +1,163 @@
+// The API's side of the workspace workflow: update-with-start for create,
+// updates for lifecycle changes, a signal for Stripe outcomes. Workflow
+// failures become ApiErrors with the status their code maps to.
+import {
+  WithStartWorkflowOperation,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
+import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
+import { randomUUID } from 'node:crypto';
+import type { CreateWorkspaceRequest, OnDemandSettings } from '../domain/workspace';
+import { ApiError } from '../http/errors';
+import {
+  cancelUpdate,
+  changePlanUpdate,
+  createWorkspaceUpdate,
+  FailureCodes,
+  paymentResultSignal,
+  purchaseCreditsUpdate,
+  resumeUpdate,
+  setFeatureUpdate,
+  setOnDemandUpdate,
+  setPaymentMethodUpdate,
+  stateQuery,
+  workflowIdFor,
+  type CancelResult,
+  type PaymentSignal,
+  type PlanChangeRequest,
+  type PlanChangeResult,
+  type PurchaseRequest,
+  type PurchaseResult,
+} from '../../workflows/definitions';
+import { BillingPlan, BillingStatus, BillingWorkspaceId } from '../../workflows/search-attributes';
+import { workspaceBilling } from '../../workflows/workspace-billing';
+
+const STATUS_BY_CODE: Record<string, number> = {
+  [FailureCodes.validation]: 422,
+  [FailureCodes.paymentMethodRequired]: 422,
+  [FailureCodes.paymentFailed]: 402,
+  [FailureCodes.conflict]: 409,
+  [FailureCodes.invalidState]: 409,
+};
+
+function toApiError(err: unknown, workspaceId: string): unknown {
+  if (err instanceof WorkflowNotFoundError) return new ApiError(404, 'not_found', `workspace '${workspaceId}' was not found`);
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+    const code = err.cause.type ?? 'error';
+    const status = STATUS_BY_CODE[code];
+    if (status) {
+      const details = (err.cause.details?.[0] ?? {}) as Record<string, unknown>;
+      return new ApiError(status, code, err.cause.message, details);
+    }
+  }
+  if (err instanceof TemporalFailure || (err instanceof Error && /already completed/i.test(err.message))) {
+    if (/completed/i.test(err.message)) return new ApiError(404, 'not_found', `workspace '${workspaceId}' was deleted`);
+  }
+  return err;
+}
+
+export class BillingWorkflows {
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string,
+  ) {}
+
+  private handle(workspaceId: string) {
+    return this.client.workflow.getHandle<typeof workspaceBilling>(workflowIdFor(workspaceId));
+  }
+
+  private async call<T>(workspaceId: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw toApiError(err, workspaceId);
+    }
+  }
+
+  /** Idempotent create: starts the workflow if absent, then asks it (same body = same workspace). */
+  async createWorkspace(req: CreateWorkspaceRequest) {
+    const startWorkflowOperation = new WithStartWorkflowOperation(workspaceBilling, {
+      workflowId: workflowIdFor(req.id),
+      taskQueue: this.taskQueue,
+      args: [{ kind: 'create', request: req }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: [
+        { key: BillingWorkspaceId, value: req.id },
+        { key: BillingPlan, value: req.plan },
+        { key: BillingStatus, value: 'active' },
+      ],
+      staticSummary: `Billing of workspace ${req.id}`,
+      staticDetails: `Workspace **${req.id}**, created on the ${req.plan} plan. Current state: see the details below.`,
+    });
+    return this.call(req.id, () =>
+      this.client.workflow.executeUpdateWithStart(createWorkspaceUpdate, { args: [req], startWorkflowOperation }),
+    );
+  }
+
+  private updateId(name: string, requestId?: string): string {
+    return `${name}:${requestId ?? randomUUID()}`;
+  }
+
+  changePlan(workspaceId: string, req: PlanChangeRequest, requestId?: string): Promise<PlanChangeResult> {
+    return this.call(workspaceId, () =>
+      this.handle(workspaceId).executeUpdate(changePlanUpdate, { args: [req], updateId: this.updateId('plan', requestId) }),
+    );
+  }
+
+  /** The purchase's own idempotency key names the update, so a retried request is answered, not re-run. */
+  purchaseCredits(workspaceId: string, req: PurchaseRequest): Promise<PurchaseResult> {
+    return this.call(workspaceId, () =>
+      this.handle(workspaceId).executeUpdate(purchaseCreditsUpdate, {
+        args: [req],
+        updateId: `purchase:${req.idempotencyKey}:${req.credits}`,
+      }),
+    );
+  }
+
+  cancel(workspaceId: string, requestId?: string): Promise<CancelResult> {
+    return this.call(workspaceId, () =>
+      this.handle(workspaceId).executeUpdate(cancelUpdate, { args: [], updateId: this.updateId('cancel', requestId) }),
+    );
+  }
+
+  resume(workspaceId: string, requestId?: string): Promise<CancelResult> {
+    return this.call(workspaceId, () =>
+      this.handle(workspaceId).executeUpdate(resumeUpdate, { args: [], updateId: this.updateId('resume', requestId) }),
+    );
+  }
+
+  setOnDemand(workspaceId: string, settings: OnDemandSettings, requestId?: string): Promise<OnDemandSettings> {
+    return this.call(workspaceId, () =>
+      this.handle(workspaceId).executeUpdate(setOnDemandUpdate, { args: [settings], updateId: this.updateId('on-demand', requestId) }),
+    );
+  }
+
+  setFeature(workspaceId: string, feature: string, enabled: boolean, requestId?: string) {
+    return this.call(workspaceId, () =>
+      this.handle(workspaceId).executeUpdate(setFeatureUpdate, {
+        args: [{ feature, enabled }],
+        updateId: this.updateId('feature', requestId),
+      }),
+    );
+  }
+
+  setPaymentMethod(workspaceId: string, paymentMethod: string, requestId?: string) {
+    return this.call(workspaceId, () =>
+      this.handle(workspaceId).executeUpdate(setPaymentMethodUpdate, {
+        args: [{ paymentMethod }],
+        updateId: this.updateId('payment-method', requestId),
+      }),
+    );
+  }
+
+  /** Stripe webhook outcomes; the workflow drops duplicates by event id. */
+  async signalPayment(workspaceId: string, signal: PaymentSignal): Promise<void> {
+    await this.call(workspaceId, () => this.handle(workspaceId).signal(paymentResultSignal, signal));
+  }
+
+  state(workspaceId: string) {
+    return this.call(workspaceId, () => this.handle(workspaceId).query(stateQuery));
+  }
+}

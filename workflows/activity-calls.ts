@@ -1,0 +1,26 @@
+// Activity stubs with one retry policy, and a per-call summary so the
+// history in the Temporal UI reads like the story of the account.
+import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { BillingActivities } from '../activities/contracts';
+
+const options: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 0 },
+};
+
+const stubs = proxyActivities<BillingActivities>(options);
+
+/** `act('Open term 3').openTerm({...})`: the activity call, labelled in the history. */
+export type ActivityCall = (summary: string) => BillingActivities;
+
+export function billingActivities(): ActivityCall {
+  return (summary) =>
+    new Proxy({} as BillingActivities, {
+      get: (_target, name: string) => {
+        const stub = stubs[name as keyof BillingActivities] as unknown as {
+          executeWithOptions(o: ActivityOptions, args: unknown[]): Promise<unknown>;
+        };
+        return (arg: unknown) => stub.executeWithOptions({ ...options, summary }, arg === undefined ? [] : [arg]);
+      },
+    });
+}

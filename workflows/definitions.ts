@@ -1,0 +1,95 @@
+// The messages of the workspace billing workflow: what the API sends
+// (updates, signals) and reads (queries). Shared by workflow and client code.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { EnterpriseTerms, PlanId, PricingConfig } from '../src/domain/pricing';
+import type {
+  CreateWorkspaceRequest,
+  OnDemandSettings,
+  WorkspaceSnapshot,
+} from '../src/domain/workspace';
+
+export const workflowIdFor = (workspaceId: string) => `workspace-billing/${workspaceId}`;
+
+/** Failure types (ApplicationFailure.type) the API maps to HTTP statuses. */
+export const FailureCodes = {
+  validation: 'validation_failed', // 422
+  paymentMethodRequired: 'payment_method_required', // 422
+  paymentFailed: 'payment_failed', // 402
+  conflict: 'conflict', // 409
+  invalidState: 'invalid_state', // 409
+} as const;
+
+export interface PlanChangeRequest {
+  plan: PlanId;
+  enterprise?: EnterpriseTerms;
+}
+export interface PlanChangeResult {
+  effective: 'immediately' | 'at_renewal';
+  plan: PlanId;
+  /** The plan in force now (differs from `plan` when the change is scheduled). */
+  currentPlan: PlanId;
+  effectiveAt: number;
+  invoiceId?: string;
+  balance?: { plan: number; purchased: number; total: number };
+}
+
+export interface PurchaseRequest {
+  credits: number;
+  idempotencyKey: string;
+}
+export interface PurchaseResult {
+  id: string;
+  credits: number;
+  amountCents: number;
+  status: 'paid';
+  invoiceId: string;
+}
+
+export interface CancelResult {
+  status: WorkspaceSnapshot['status'];
+  cancelAt: number | null;
+  retentionUntil: number | null;
+}
+
+export interface CreateResult {
+  created: boolean;
+  workspace: WorkspaceSnapshot;
+}
+
+/** A Stripe webhook outcome, routed here by the API. */
+export interface PaymentSignal {
+  eventId: string;
+  type: 'payment_succeeded' | 'payment_failed';
+  invoiceId: string;
+  paymentIntentId: string;
+  reason?: string;
+}
+
+export interface UnpaidInvoice {
+  invoiceId: string;
+  kind: 'renewal';
+  attempts: number;
+  firstFailedAt: number;
+  lastReason: string;
+}
+
+export interface WorkspaceBillingView {
+  workspace: WorkspaceSnapshot;
+  phase: 'setup' | 'subscribed' | 'retention' | 'deleted' | 'setup_failed';
+  enterprise: EnterpriseTerms | null;
+  scheduledChange: PlanChangeRequest | null;
+  hasPaymentMethod: boolean;
+  unpaidInvoices: UnpaidInvoice[];
+  pricing: PricingConfig | null;
+}
+
+export const createWorkspaceUpdate = defineUpdate<CreateResult, [CreateWorkspaceRequest]>('createWorkspace');
+export const changePlanUpdate = defineUpdate<PlanChangeResult, [PlanChangeRequest]>('changePlan');
+export const purchaseCreditsUpdate = defineUpdate<PurchaseResult, [PurchaseRequest]>('purchaseCredits');
+export const cancelUpdate = defineUpdate<CancelResult, []>('cancel');
+export const resumeUpdate = defineUpdate<CancelResult, []>('resume');
+export const setOnDemandUpdate = defineUpdate<OnDemandSettings, [OnDemandSettings]>('setOnDemand');
+export const setFeatureUpdate = defineUpdate<{ disabledFeatures: string[] }, [{ feature: string; enabled: boolean }]>('setFeature');
+export const setPaymentMethodUpdate = defineUpdate<{ paymentMethod: string }, [{ paymentMethod: string }]>('setPaymentMethod');
+export const paymentResultSignal = defineSignal<[PaymentSignal]>('paymentResult');
+export const stateQuery = defineQuery<WorkspaceBillingView>('state');
