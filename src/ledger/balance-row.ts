@@ -16,7 +16,8 @@ const lockSql = `
   SELECT term_index, term_end, plan_balance, purchased_balance, overage_used, unbilled_shortfall
   FROM credit_balances WHERE workspace_id = $1 FOR UPDATE`;
 
-interface Row {
+/** Columns of a credit_balances row, as Postgres returns them. */
+export interface BalanceColumns {
   term_index: number;
   term_end: Date;
   plan_balance: number;
@@ -25,7 +26,7 @@ interface Row {
   unbilled_shortfall: number;
 }
 
-const toBalance = (r: Row): BalanceRow => ({
+const toBalance = (r: BalanceColumns): BalanceRow => ({
   termIndex: r.term_index,
   termEnd: r.term_end,
   plan: r.plan_balance,
@@ -40,11 +41,11 @@ const toBalance = (r: Row): BalanceRow => ({
  * term opens serialize too; throws when the workspace does not exist.
  */
 export async function lockBalanceRow(client: PoolClient, workspaceId: string): Promise<BalanceRow | null> {
-  const first = await client.query<Row>(lockSql, [workspaceId]);
+  const first = await client.query<BalanceColumns>(lockSql, [workspaceId]);
   if (first.rows[0]) return toBalance(first.rows[0]);
   const ws = await client.query(`SELECT 1 FROM workspaces WHERE id = $1 FOR UPDATE`, [workspaceId]);
   if (ws.rowCount === 0) throw new LedgerError('workspace_not_found', `workspace '${workspaceId}' does not exist`);
-  const again = await client.query<Row>(lockSql, [workspaceId]);
+  const again = await client.query<BalanceColumns>(lockSql, [workspaceId]);
   return again.rows[0] ? toBalance(again.rows[0]) : null;
 }
 

@@ -6,6 +6,7 @@ import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import { isBelowLowThreshold, splitCost, type Split } from '../domain/consumption';
 import { creditCost } from '../domain/metering';
 import type { PricingConfig } from '../domain/pricing';
+import type { BalanceColumns } from './balance-row';
 import type { Balances } from './balances';
 import { findPriorRequest, lockForDebit, writeDebit, writeExhausted } from './debit-sql';
 
@@ -53,13 +54,8 @@ export function usageRequestHash(input: UsageInput): string {
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }
 
-interface Locked {
-  term_index: number;
-  term_end: Date;
-  plan_balance: number;
-  purchased_balance: number;
-  overage_used: number;
-  unbilled_shortfall: number;
+/** The locked balance row joined with the workspace settings (debit-sql.ts lockForDebit). */
+interface Locked extends BalanceColumns {
   low_notified: boolean;
   exhausted_notified: boolean;
   status: string;

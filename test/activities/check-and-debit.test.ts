@@ -1,19 +1,12 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadPricing } from '../../src/config/pricing';
-import { createPool, type Pool } from '../../src/db/pool';
 import { getBalances, overageUsed } from '../../src/ledger/balances';
 import { checkAndDebit, type UsageInput } from '../../src/ledger/check-and-debit';
 import { openTerm } from '../../src/ledger/operations';
-import { countRows, createTestWorkspace, expectLedgerConsistent, TERM_END } from '../helpers/ledger';
+import { countRows, createTestWorkspace, expectLedgerConsistent, TERM_END, testPool } from '../helpers/ledger';
 
 const pricing = loadPricing();
-let pool: Pool;
-beforeAll(() => {
-  pool = createPool(inject('databaseUrl'), 10);
-});
-afterAll(async () => {
-  await pool?.end();
-});
+const pool = testPool(10);
 
 let n = 0;
 const request = (workspaceId: string, extra: Partial<UsageInput> = {}): UsageInput => ({

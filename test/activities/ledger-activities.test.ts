@@ -1,23 +1,15 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createLedgerActivities, type LedgerActivities } from '../../activities/ledger';
+import { describe, expect, it } from 'vitest';
+import { createLedgerActivities } from '../../activities/ledger';
 import { loadPricing } from '../../src/config/pricing';
-import { createPool, type Pool } from '../../src/db/pool';
-import { createTestWorkspace, expectLedgerConsistent, TERM_END } from '../helpers/ledger';
+import { createTestWorkspace, expectLedgerConsistent, TERM_END, testPool } from '../helpers/ledger';
 
-let pool: Pool;
-let acts: LedgerActivities;
+const pool = testPool(4);
+const acts = createLedgerActivities({ pool, pricing: loadPricing() });
 // failures are expected here: keep the activity logger quiet
 const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
-beforeAll(() => {
-  pool = createPool(inject('databaseUrl'), 4);
-  acts = createLedgerActivities({ pool, pricing: loadPricing() });
-});
-afterAll(async () => {
-  await pool?.end();
-});
 
 describe('ledger activities', () => {
   it('run in an activity context and are safe to retry', async () => {

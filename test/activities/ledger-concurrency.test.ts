@@ -1,19 +1,12 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadPricing } from '../../src/config/pricing';
-import { createPool, type Pool } from '../../src/db/pool';
 import { getBalances, overageUsed } from '../../src/ledger/balances';
 import { checkAndDebit, type UsageOutcome } from '../../src/ledger/check-and-debit';
-import { countRows, createTestWorkspace, expectLedgerConsistent } from '../helpers/ledger';
+import { countRows, createTestWorkspace, expectLedgerConsistent, testPool } from '../helpers/ledger';
 
 const pricing = loadPricing();
-let pool: Pool;
-beforeAll(() => {
-  // enough connections that requests really contend for the row lock
-  pool = createPool(inject('databaseUrl'), 24);
-});
-afterAll(async () => {
-  await pool?.end();
-});
+// enough connections that requests really contend for the row lock
+const pool = testPool(24);
 
 let n = 0;
 const parallel = (workspaceId: string, count: number, tokensOf: (i: number) => number = () => 1000) =>

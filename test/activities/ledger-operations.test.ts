@@ -1,20 +1,13 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadPricing } from '../../src/config/pricing';
-import { createPool, type Pool } from '../../src/db/pool';
 import { getBalances, overageUsed, unbilledShortfall } from '../../src/ledger/balances';
 import { checkAndDebit } from '../../src/ledger/check-and-debit';
 import { LedgerError } from '../../src/ledger/errors';
 import { expirePlanCredits, grantPurchasedCredits, openTerm, purgeUsageData, replacePlanBucket } from '../../src/ledger/operations';
-import { countRows, createTestWorkspace, expectLedgerConsistent, TERM_END, uniqueId } from '../helpers/ledger';
+import { countRows, createTestWorkspace, expectLedgerConsistent, TERM_END, testPool, uniqueId } from '../helpers/ledger';
 
 const pricing = loadPricing();
-let pool: Pool;
-beforeAll(() => {
-  pool = createPool(inject('databaseUrl'), 10);
-});
-afterAll(async () => {
-  await pool?.end();
-});
+const pool = testPool(10);
 
 const DAY = 86_400_000;
 const term1 = { termIndex: 1, termStart: TERM_END, termEnd: TERM_END + 31 * DAY };

@@ -2,22 +2,15 @@
 // on-demand changes and replays against the real ledger, checked after every
 // step against a plain model and the ledger itself.
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadPricing } from '../../src/config/pricing';
-import { createPool, type Pool } from '../../src/db/pool';
 import { auditBalances } from '../../src/ledger/audit';
 import { checkAndDebit, type UsageInput, type UsageOutcome } from '../../src/ledger/check-and-debit';
 import { expirePlanCredits, grantPurchasedCredits, openTerm } from '../../src/ledger/operations';
-import { createTestWorkspace, TERM_END, TERM_START } from '../helpers/ledger';
+import { createTestWorkspace, TERM_END, TERM_START, testPool } from '../helpers/ledger';
 
 const pricing = loadPricing();
-let pool: Pool;
-beforeAll(() => {
-  pool = createPool(inject('databaseUrl'), 4);
-});
-afterAll(async () => {
-  await pool?.end();
-});
+const pool = testPool(4);
 
 type Op =
   | { kind: 'debit'; credits: number; alreadyPerformed: boolean }

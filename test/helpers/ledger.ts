@@ -1,10 +1,17 @@
 // Test fixtures for ledger tests: a workspace row as the workflow would
 // create it, with term 0 opened through the real ledger operation.
 import { randomUUID } from 'node:crypto';
-import { expect } from 'vitest';
-import type { Pool } from '../../src/db/pool';
+import { afterAll, expect, inject } from 'vitest';
+import { createPool, type Pool } from '../../src/db/pool';
 import { auditBalances } from '../../src/ledger/audit';
 import { grantPurchasedCredits, openTerm } from '../../src/ledger/operations';
+
+/** A pool on the run's test database, closed after the file's tests. */
+export function testPool(size: number): Pool {
+  const pool = createPool(inject('databaseUrl'), size);
+  afterAll(() => pool.end());
+  return pool;
+}
 
 export interface TestWorkspaceOptions {
   id?: string;
