@@ -13,9 +13,13 @@ import { migrateUp } from './db/migrate';
 import { createPool } from './db/pool';
 import { buildApp } from './http/app';
 import { healthRoutes } from './http/routes/health';
+import { usageRoutes } from './http/routes/usage';
+import { workspaceReadRoutes } from './http/routes/workspace-read';
+import { startDispatcher } from './notify/dispatcher';
 import { toolPaths } from './state-dir';
 import { startDevServer } from './temporal/dev-server';
 import { createBillingWorker } from './temporal/worker';
+import { createLedgerActivities } from '../activities/ledger';
 
 const log = pino({ name: 'billing' });
 const stops: Array<[string, () => Promise<unknown>]> = [];
@@ -24,7 +28,7 @@ async function main() {
   // We drain the worker ourselves on Ctrl-C, in order with everything else.
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   const config = loadConfig();
-  loadPricing(); // fail fast on a bad PRICING_CONFIG
+  const pricing = loadPricing(); // fail fast on a bad PRICING_CONFIG
   const tokens = resolveTokens(config.stateDir, { api: config.apiToken, read: config.readToken });
 
   let databaseUrl = config.databaseUrl;
@@ -65,7 +69,7 @@ async function main() {
     connection: workerConnection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    activities: {},
+    activities: { ...createLedgerActivities({ pool, pricing }) },
   });
   const workerRun = worker.run();
   stops.unshift(['worker', async () => {
@@ -77,8 +81,18 @@ async function main() {
   const app = await buildApp({
     tokens,
     logger: log,
-    routes: [healthRoutes({ pool, temporalHealthy: async () => void (await client.workflowService.getSystemInfo({})) })],
+    routes: [
+      healthRoutes({ pool, temporalHealthy: async () => void (await client.workflowService.getSystemInfo({})) }),
+      usageRoutes({ pool, pricing }),
+      workspaceReadRoutes({ pool }),
+    ],
   });
+  if (config.notify.url) {
+    if (!config.notify.secret) throw new Error('NOTIFY_WEBHOOK_SECRET is required with NOTIFY_WEBHOOK_URL (events are HMAC-signed)');
+    const dispatcher = startDispatcher(pool, { url: config.notify.url, secret: config.notify.secret, onError: (err) => log.error({ err }, 'notify dispatcher') });
+    stops.unshift(['notify dispatcher', () => dispatcher.stop()]);
+  }
+
   await app.listen({ port: config.port, host: '0.0.0.0' });
   stops.unshift(['http', () => app.close()]);
 
@@ -94,6 +108,7 @@ async function main() {
       `  Temporal UI  ${uiUrl ?? '(external Temporal: use its own UI)'}`,
       `  API token    ${tokens.api}`,
       `  Read token   ${tokens.read}`,
+      `  Webhooks     ${config.notify.url ?? 'off (set NOTIFY_WEBHOOK_URL and NOTIFY_WEBHOOK_SECRET)'}`,
       '',
       'Ctrl-C stops everything.',
       '',

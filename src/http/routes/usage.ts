@@ -1,0 +1,56 @@
+// The usage endpoints: the check-and-debit hot path and the usage reads.
+import type { Pool } from '../../db/pool';
+import type { PricingConfig } from '../../domain/pricing';
+import { checkAndDebit } from '../../ledger/check-and-debit';
+import { usageHistory, usageSummary } from '../../ledger/usage-reports';
+import type { App } from '../app';
+import { ApiError, notFound } from '../errors';
+import { UsageBody, UsageCharge, UsageHistoryQuery, UsageHistoryResponse, UsageSummaryQuery, UsageSummaryResponse } from '../schemas/usage';
+import { WorkspaceParams } from '../schemas/workspace-params';
+
+export interface UsageRouteDeps {
+  pool: Pool;
+  pricing: PricingConfig;
+}
+
+const MAX_RANGE_MS = 400 * 86_400_000;
+
+export function usageRoutes(deps: UsageRouteDeps) {
+  return (app: App) => {
+    app.post(
+      '/v1/workspaces/:id/usage',
+      { schema: { tags: ['usage'], params: WorkspaceParams, body: UsageBody, response: { 200: UsageCharge } } },
+      async (req, reply) => {
+        const outcome = await checkAndDebit(deps.pool, deps.pricing, { workspaceId: req.params.id, ...req.body });
+        if (!outcome.ok) throw new ApiError(outcome.status, outcome.code, outcome.message, outcome.details);
+        if (outcome.replayed) void reply.header('idempotent-replayed', 'true');
+        return outcome.charge;
+      },
+    );
+
+    app.get(
+      '/v1/workspaces/:id/usage',
+      { schema: { tags: ['usage'], params: WorkspaceParams, querystring: UsageSummaryQuery, response: { 200: UsageSummaryResponse } } },
+      async (req) => {
+        const from = req.query.from ? new Date(req.query.from) : undefined;
+        const to = req.query.to ? new Date(req.query.to) : undefined;
+        if (from && to && !(from < to && to.getTime() - from.getTime() <= MAX_RANGE_MS)) {
+          throw new ApiError(422, 'validation_failed', 'from must be before to, and the range at most 400 days');
+        }
+        const summary = await usageSummary(deps.pool, { workspaceId: req.params.id, groupBy: req.query.groupBy ?? 'member', from, to });
+        if (!summary) throw notFound(`workspace '${req.params.id}'`);
+        return summary;
+      },
+    );
+
+    app.get(
+      '/v1/workspaces/:id/usage/history',
+      { schema: { tags: ['usage'], params: WorkspaceParams, querystring: UsageHistoryQuery, response: { 200: UsageHistoryResponse } } },
+      async (req) => {
+        const page = await usageHistory(deps.pool, { workspaceId: req.params.id, limit: req.query.limit ?? 50, cursor: req.query.cursor });
+        if (!page) throw notFound(`workspace '${req.params.id}'`);
+        return page;
+      },
+    );
+  };
+}

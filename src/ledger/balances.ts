@@ -1,0 +1,42 @@
+// Balance reads for the workflow and the API (they take no lock: a read
+// never waits for the hot path).
+import type { Pool } from '../db/pool';
+import { LedgerError } from './errors';
+
+export interface Balances {
+  plan: number;
+  purchased: number;
+  total: number;
+}
+
+/** Current balance from the cache row; zeros before the first term opens. */
+export async function getBalances(pool: Pool, { workspaceId }: { workspaceId: string }): Promise<Balances> {
+  const { rows } = await pool.query<{ plan: number | null; purchased: number | null }>(
+    `SELECT b.plan_balance AS plan, b.purchased_balance AS purchased
+     FROM workspaces w LEFT JOIN credit_balances b ON b.workspace_id = w.id WHERE w.id = $1`,
+    [workspaceId],
+  );
+  if (!rows[0]) throw new LedgerError('workspace_not_found', `workspace '${workspaceId}' does not exist`);
+  const plan = rows[0].plan ?? 0;
+  const purchased = rows[0].purchased ?? 0;
+  return { plan, purchased, total: plan + purchased };
+}
+
+async function termBucketTotal(pool: Pool, workspaceId: string, termIndex: number, bucket: 'overage' | 'shortfall') {
+  const { rows } = await pool.query<{ used: number }>(
+    `SELECT coalesce(-sum(amount), 0)::int8 AS used FROM credit_ledger
+     WHERE workspace_id = $1 AND bucket = $2 AND term_index = $3`,
+    [workspaceId, bucket, termIndex],
+  );
+  return rows[0]?.used ?? 0;
+}
+
+/** Billable on-demand credits consumed in a term (invoiced with the next term's renewal). */
+export function overageUsed(pool: Pool, { workspaceId, termIndex }: { workspaceId: string; termIndex: number }): Promise<number> {
+  return termBucketTotal(pool, workspaceId, termIndex, 'overage');
+}
+
+/** Credits of reported usage in a term that neither the buckets nor on-demand covered; not billable. */
+export function unbilledShortfall(pool: Pool, { workspaceId, termIndex }: { workspaceId: string; termIndex: number }): Promise<number> {
+  return termBucketTotal(pool, workspaceId, termIndex, 'shortfall');
+}

@@ -1,0 +1,220 @@
+// The usage hot path (SPEC rule 4): one short transaction on the workspace's
+// locked balance row, so concurrent requests never overdraw and the last
+// credit goes to exactly one of them.
+import { createHash } from 'node:crypto';
+import { inTransaction, type Pool, type PoolClient } from '../db/pool';
+import { isBelowLowThreshold, splitCost, type Split } from '../domain/consumption';
+import { creditCost } from '../domain/metering';
+import type { PricingConfig } from '../domain/pricing';
+import type { BalanceColumns } from './balance-row';
+import type { Balances } from './balances';
+import { findPriorRequest, lockForDebit, writeDebit, writeExhausted } from './debit-sql';
+
+export interface UsageInput {
+  workspaceId: string;
+  idempotencyKey: string;
+  memberId: string;
+  action: string;
+  feature: string;
+  tokens?: number | null;
+  /** The AI call already ran: record the fact even when credits are short. */
+  alreadyPerformed?: boolean;
+}
+
+export interface UsageCharge {
+  /** Credits charged: plan + purchased + overage. */
+  creditsCharged: number;
+  buckets: { plan: number; purchased: number; overage: number };
+  /** What remains after this charge. */
+  balance: Balances;
+  /** Part of a reported fact that nothing could cover (not billed). */
+  unbilledShortfall: number;
+}
+
+export type UsageRefusal = {
+  ok: false;
+  status: 402 | 403 | 404 | 409 | 422;
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+};
+export type UsageOutcome = { ok: true; replayed: boolean; charge: UsageCharge } | UsageRefusal;
+
+const refuse = (status: UsageRefusal['status'], code: string, message: string, details?: Record<string, unknown>): UsageRefusal => ({
+  ok: false,
+  status,
+  code,
+  message,
+  ...(details ? { details } : {}),
+});
+
+/** Canonical body hash: the same request is the same whatever the field order or omitted defaults. */
+export function usageRequestHash(input: UsageInput): string {
+  const canonical = [input.memberId, input.action, input.feature, input.tokens ?? null, input.alreadyPerformed ?? false];
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
+}
+
+/** The locked balance row joined with the workspace settings (debit-sql.ts lockForDebit). */
+interface Locked extends BalanceColumns {
+  low_notified: boolean;
+  exhausted_notified: boolean;
+  status: string;
+  feature_disabled: boolean;
+  on_demand_enabled: boolean;
+  on_demand_monthly_limit: number;
+  low_balance_threshold: number | null;
+  plan_credits: number;
+}
+
+export async function checkAndDebit(pool: Pool, pricing: PricingConfig, input: UsageInput): Promise<UsageOutcome> {
+  const cost = creditCost(pricing, input.action, input.tokens);
+  if (!cost.ok) return refuse(422, cost.reason === 'unknown_action' ? 'unknown_action' : 'validation_failed', cost.message);
+  if (!cost.billable) return answerNonBillable(pool, input.workspaceId);
+  const hash = usageRequestHash(input);
+
+  return inTransaction(pool, async (client) => {
+    const { rows } = await client.query<Locked>({ name: 'usage-lock', text: lockForDebit, values: [input.workspaceId, input.feature] });
+    const ws = rows[0];
+    if (!ws) return missingBalanceRow(client, input.workspaceId);
+
+    const gate = gateRefusal(ws, input);
+    const split = splitCost({
+      cost: cost.credits,
+      balance: { plan: ws.plan_balance, purchased: ws.purchased_balance },
+      onDemand: { enabled: ws.on_demand_enabled, monthlyLimit: ws.on_demand_monthly_limit },
+      overageUsed: ws.overage_used,
+    });
+    const short = split.shortfall > 0 && !input.alreadyPerformed;
+    if (gate || short) {
+      // A key that already succeeded answers as it did, whatever changed since.
+      const prior = await replayPrior(client, input, hash);
+      if (prior) return prior;
+      if (gate) return gate;
+      if (!ws.exhausted_notified) await recordExhausted(client, input, ws, 'refused');
+      return creditLimitRefusal(input, ws, cost.credits);
+    }
+
+    const charge = chargeOf(ws, split);
+    const low = !ws.low_notified && isBelowLowThreshold({
+      totalAfter: charge.balance.total,
+      planCredits: ws.plan_credits,
+      threshold: ws.low_balance_threshold,
+      defaultPercent: pricing.lowBalancePercent,
+    });
+    const exhausted = !ws.exhausted_notified && split.shortfall > 0;
+    const events = [
+      ...(low ? [notification('credits.low', input.workspaceId, ws, { balance: charge.balance, threshold: threshold(ws, pricing) })] : []),
+      ...(exhausted ? [notification('credits.exhausted', input.workspaceId, ws, { balance: charge.balance, reason: 'shortfall', action: input.action })] : []),
+    ];
+    const written = await client.query({
+      name: 'usage-write',
+      text: writeDebit,
+      values: [
+        input.workspaceId, input.idempotencyKey, hash, input.memberId, input.action, input.feature, input.tokens ?? null,
+        split.plan, split.purchased, split.overage, split.shortfall, input.alreadyPerformed ?? false, ws.term_index,
+        JSON.stringify(charge), low, exhausted, JSON.stringify(events),
+      ],
+    });
+    if (written.rowCount === 0) return (await replayPrior(client, input, hash))!;
+    return { ok: true, replayed: false, charge };
+  });
+}
+
+function gateRefusal(ws: Locked, input: UsageInput): UsageRefusal | null {
+  switch (ws.status) {
+    case 'deleted':
+      return refuse(403, 'workspace_deleted', `workspace '${input.workspaceId}' was deleted after its retention period`);
+    case 'cancelled':
+      return refuse(403, 'subscription_cancelled', `the subscription of workspace '${input.workspaceId}' has ended: AI usage is disabled`);
+    case 'past_due':
+      return refuse(402, 'payment_required', `workspace '${input.workspaceId}' is past due: usage resumes once a payment succeeds`);
+  }
+  if (ws.feature_disabled) {
+    return refuse(403, 'feature_disabled', `AI is disabled for feature '${input.feature}' in workspace '${input.workspaceId}'`, {
+      feature: input.feature,
+    });
+  }
+  return null;
+}
+
+async function replayPrior(client: PoolClient, input: UsageInput, hash: string): Promise<UsageOutcome | null> {
+  const { rows } = await client.query<{ request_hash: string; response: UsageCharge }>({
+    name: 'usage-prior',
+    text: findPriorRequest,
+    values: [input.workspaceId, input.idempotencyKey],
+  });
+  const prior = rows[0];
+  if (!prior) return null;
+  if (prior.request_hash !== hash) {
+    return refuse(409, 'idempotency_conflict', `idempotency key '${input.idempotencyKey}' was already used with a different request body`);
+  }
+  return { ok: true, replayed: true, charge: prior.response };
+}
+
+function chargeOf(ws: Locked, split: Split): UsageCharge {
+  const plan = ws.plan_balance - split.plan;
+  const purchased = ws.purchased_balance - split.purchased;
+  return {
+    creditsCharged: split.plan + split.purchased + split.overage,
+    buckets: { plan: split.plan, purchased: split.purchased, overage: split.overage },
+    balance: { plan, purchased, total: plan + purchased },
+    unbilledShortfall: split.shortfall,
+  };
+}
+
+function creditLimitRefusal(input: UsageInput, ws: Locked, cost: number): UsageRefusal {
+  const total = ws.plan_balance + ws.purchased_balance;
+  const refreshesAt = ws.term_end.toISOString();
+  const onDemand = !ws.on_demand_enabled
+    ? 'on-demand usage is off'
+    : `the on-demand limit of ${ws.on_demand_monthly_limit} credits is reached (${ws.overage_used} used)`;
+  return refuse(
+    402,
+    'credit_limit_reached',
+    `not enough credits: '${input.action}' costs ${cost}, ${total} left and ${onDemand}; plan credits refresh at ${refreshesAt}`,
+    { refreshesAt, creditsRequired: cost, balance: { plan: ws.plan_balance, purchased: ws.purchased_balance, total } },
+  );
+}
+
+const threshold = (ws: Locked, pricing: PricingConfig) =>
+  ws.low_balance_threshold ?? (ws.plan_credits * pricing.lowBalancePercent) / 100;
+
+function notification(type: 'credits.low' | 'credits.exhausted', workspaceId: string, ws: Locked, data: Record<string, unknown>) {
+  return {
+    type,
+    dedupe_key: `${type}:${workspaceId}:${ws.term_index}`,
+    payload: { workspaceId, termIndex: ws.term_index, refreshesAt: ws.term_end.toISOString(), ...data },
+  };
+}
+
+async function recordExhausted(client: PoolClient, input: UsageInput, ws: Locked, reason: string): Promise<void> {
+  const balance = { plan: ws.plan_balance, purchased: ws.purchased_balance, total: ws.plan_balance + ws.purchased_balance };
+  const event = notification('credits.exhausted', input.workspaceId, ws, { balance, reason, action: input.action });
+  await client.query(writeExhausted, [input.workspaceId, JSON.stringify(event.payload), event.dedupe_key]);
+}
+
+/** No balance row: the workspace is unknown, or no term was opened for it yet. */
+async function missingBalanceRow(client: PoolClient, workspaceId: string): Promise<UsageRefusal> {
+  const { rows } = await client.query<{ status: string }>(`SELECT status FROM workspaces WHERE id = $1`, [workspaceId]);
+  if (!rows[0]) return refuse(404, 'not_found', `workspace '${workspaceId}' was not found`);
+  return refuse(409, 'workspace_not_ready', `workspace '${workspaceId}' has no open billing term yet; retry shortly`);
+}
+
+/** Non-billable actions cost nothing, write nothing and need no credits (SPEC section 2, rule 14). */
+async function answerNonBillable(pool: Pool, workspaceId: string): Promise<UsageOutcome> {
+  const { rows } = await pool.query<{ status: string; plan: number | null; purchased: number | null }>(
+    `SELECT w.status, b.plan_balance AS plan, b.purchased_balance AS purchased
+     FROM workspaces w LEFT JOIN credit_balances b ON b.workspace_id = w.id WHERE w.id = $1`,
+    [workspaceId],
+  );
+  const ws = rows[0];
+  if (!ws) return refuse(404, 'not_found', `workspace '${workspaceId}' was not found`);
+  if (ws.status === 'deleted') return refuse(403, 'workspace_deleted', `workspace '${workspaceId}' was deleted after its retention period`);
+  const plan = ws.plan ?? 0;
+  const purchased = ws.purchased ?? 0;
+  return {
+    ok: true,
+    replayed: false,
+    charge: { creditsCharged: 0, buckets: { plan: 0, purchased: 0, overage: 0 }, balance: { plan, purchased, total: plan + purchased }, unbilledShortfall: 0 },
+  };
+}
