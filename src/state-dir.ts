@@ -14,6 +14,8 @@ export interface ToolPaths {
   temporalTestServer: string | null;
   temporalCli: string | null;
   stripeMock: string | null;
+  chromium: string;
+  pdftoppm: string;
 }
 
 /** Binaries found or installed by scripts/tools.mjs. */
