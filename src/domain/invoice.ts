@@ -195,5 +195,34 @@ export function computeInvoice(input: IssueInvoiceInput, pricing: PricingConfig,
   return { plan, lines, subtotalCents, tax, totalCents: subtotalCents + tax.amountCents };
 }
 
+/** The customer block, snapshotted from the workspace when the invoice is issued. */
+export interface InvoiceCustomer {
+  name: string;
+  billingEmail: string;
+  billingAddress: BillingAddress;
+}
+
+/** The seller block (configurable company name and address lines). */
+export interface InvoiceSeller {
+  name: string;
+  address: string[];
+}
+
+/** Everything an issued invoice says: what the PDF prints and the API returns. */
+export interface InvoiceDocument extends InvoiceSummary, Omit<InvoiceAmounts, 'plan'> {
+  workspaceId: string;
+  currency: 'usd';
+  plan: InvoicePlan | null;
+  customer: InvoiceCustomer;
+  seller: InvoiceSeller;
+  issuedAt: Instant;
+  paidAt: Instant | null;
+  /** Stripe PaymentIntent id of the successful (or last failed) charge. */
+  paymentReference: string | null;
+  paymentFailure: { code: string; reason: string } | null;
+  /** Why the invoice was voided, when it was. */
+  statusNote: string | null;
+}
+
 /** Zero-total invoices are issued (and numbered) but never charged. */
 export const needsCharge = (totalCents: number) => totalCents > 0;
