@@ -215,7 +215,7 @@ export async function issueInvoice(
   } catch (err) {
     if (!(err instanceof KeyAlreadyIssued)) throw err;
     const winner = await findRowByKey(pool, input.key);
-    if (!winner) throw new Error(`invoice ${input.key} vanished after a concurrent issue`);
+    if (!winner) throw new Error(`invoice ${input.key} vanished after a concurrent issue`, { cause: err });
     return sameRequest(winner, input);
   }
 }
