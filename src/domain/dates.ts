@@ -9,5 +9,12 @@ export function formatDate(at: Instant): string {
   return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()}`;
 }
 
-/** A [start, end) period as "Mar 15, 2025 – Apr 15, 2025" (end = the next period's start, as Stripe prints it). */
-export const formatPeriod = (start: Instant, end: Instant) => `${formatDate(start)} – ${formatDate(end)}`;
+/**
+ * A [start, end) period as "Mar 15 – Apr 15, 2025", or "Dec 15, 2025 – Jan 15, 2026"
+ * across a year (end = the next period's start, as Stripe prints it).
+ */
+export function formatPeriod(start: Instant, end: Instant): string {
+  const sameYear = new Date(start).getUTCFullYear() === new Date(end).getUTCFullYear();
+  const from = sameYear ? formatDate(start).replace(/, \d{4}$/, '') : formatDate(start);
+  return `${from} – ${formatDate(end)}`;
+}

@@ -124,6 +124,7 @@ describe('invoice numbers and document dates', () => {
 
   it('prints dates in UTC', () => {
     expect(formatDate(utc('2025-03-01T00:30:00Z'))).toBe('Mar 1, 2025');
-    expect(formatPeriod(term.start, term.end)).toBe('Apr 1, 2025 – May 1, 2025');
+    expect(formatPeriod(term.start, term.end)).toBe('Apr 1 – May 1, 2025');
+    expect(formatPeriod(utc('2025-12-15T00:00:00Z'), utc('2026-01-15T00:00:00Z'))).toBe('Dec 15, 2025 – Jan 15, 2026');
   });
 });
