@@ -5,14 +5,19 @@ import { Connection, Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import path from 'node:path';
 import pino from 'pino';
+import { createInvoiceActivities } from '../activities/invoices';
 import { loadConfig } from './config/env';
 import { loadPricing } from './config/pricing';
 import { resolveTokens } from './config/tokens';
 import { startEmbeddedPostgres } from './db/embedded-postgres';
 import { migrateUp } from './db/migrate';
 import { createPool } from './db/pool';
+import { PAYMENT_SIGNAL_NAME } from './domain/payment-signal';
 import { buildApp } from './http/app';
 import { healthRoutes } from './http/routes/health';
+import { invoiceRoutes } from './http/routes/invoices';
+import { stripeWebhookRoutes } from './http/routes/stripe-webhook';
+import { setUpPayments } from './payments/stripe-setup';
 import { toolPaths } from './state-dir';
 import { startDevServer } from './temporal/dev-server';
 import { createBillingWorker } from './temporal/worker';
@@ -24,7 +29,7 @@ async function main() {
   // We drain the worker ourselves on Ctrl-C, in order with everything else.
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   const config = loadConfig();
-  loadPricing(); // fail fast on a bad PRICING_CONFIG
+  const pricing = loadPricing(); // fail fast on a bad PRICING_CONFIG
   const tokens = resolveTokens(config.stateDir, { api: config.apiToken, read: config.readToken });
 
   let databaseUrl = config.databaseUrl;
@@ -57,6 +62,9 @@ async function main() {
     uiUrl = dev.uiUrl;
   }
 
+  const payments = await setUpPayments(config);
+  if (payments.sandbox) stops.unshift(['stripe sandbox', () => payments.sandbox!.close()]);
+
   const connection = await Connection.connect({ address: temporalAddress });
   stops.unshift(['temporal client', () => connection.close()]);
   const client = new Client({ connection, namespace: config.temporal.namespace });
@@ -65,7 +73,9 @@ async function main() {
     connection: workerConnection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    activities: {},
+    activities: {
+      ...createInvoiceActivities({ pool, pricing, stripe: payments.stripe, outboxDir: config.invoiceOutboxDir, seller: config.seller }),
+    },
   });
   const workerRun = worker.run();
   stops.unshift(['worker', async () => {
@@ -77,7 +87,18 @@ async function main() {
   const app = await buildApp({
     tokens,
     logger: log,
-    routes: [healthRoutes({ pool, temporalHealthy: async () => void (await client.workflowService.getSystemInfo({})) })],
+    routes: [
+      healthRoutes({ pool, temporalHealthy: async () => void (await client.workflowService.getSystemInfo({})) }),
+      invoiceRoutes({ pool }),
+      stripeWebhookRoutes({
+        pool,
+        // Without a secret nothing verifies, so every webhook is refused (400).
+        webhookSecret: payments.webhookSecret ?? '',
+        signalPayment: async (workspaceId, signal) => {
+          await client.workflow.getHandle(`workspace-billing/${workspaceId}`).signal(PAYMENT_SIGNAL_NAME, signal);
+        },
+      }),
+    ],
   });
   await app.listen({ port: config.port, host: '0.0.0.0' });
   stops.unshift(['http', () => app.close()]);
@@ -92,6 +113,8 @@ async function main() {
       `  Health       ${api}/healthz`,
       `  Temporal     ${temporalAddress} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`,
       `  Temporal UI  ${uiUrl ?? '(external Temporal: use its own UI)'}`,
+      ...payments.banner,
+      `  Invoices     PDFs delivered to ${config.invoiceOutboxDir}`,
       `  API token    ${tokens.api}`,
       `  Read token   ${tokens.read}`,
       '',

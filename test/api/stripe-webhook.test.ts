@@ -135,6 +135,17 @@ describe('POST /v1/stripe/webhook', () => {
     expect(signals).toHaveLength(0);
   });
 
+  it('refuses everything when no secret is configured (an empty key would let anyone sign)', async () => {
+    const open = await buildApp({
+      tokens: { api: 'a', read: 'r' },
+      routes: [stripeWebhookRoutes({ pool, webhookSecret: '', signalPayment: async () => undefined })],
+    });
+    const body = JSON.stringify(paymentEvent('payment_intent.succeeded'));
+    const res = await open.inject({ method: 'POST', url: '/v1/stripe/webhook', headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(body, '') }, payload: body });
+    expect(res.statusCode).toBe(400);
+    await open.close();
+  });
+
   it('answers 2xx without routing events it does not handle', async () => {
     const body = JSON.stringify({ ...paymentEvent('customer.created'), data: { object: { id: 'cus_1', object: 'customer' } } });
     const res = await post(body, signed(body));

@@ -44,6 +44,8 @@ export function paymentSignalOf(event: Stripe.Event): { workspaceId: string; sig
 
 function verify(body: unknown, signature: string | string[] | undefined, deps: StripeWebhookDeps): Stripe.Event {
   if (!Buffer.isBuffer(body) || body.length === 0) throw new ApiError(400, 'malformed_event', 'the body must be a Stripe event');
+  // An empty secret would let anyone sign: refuse everything instead.
+  if (!deps.webhookSecret) throw new ApiError(400, 'invalid_signature', 'no Stripe webhook secret is configured; refusing unverifiable events');
   if (typeof signature !== 'string') throw new ApiError(400, 'invalid_signature', 'missing Stripe-Signature header');
   let event: Stripe.Event;
   try {
