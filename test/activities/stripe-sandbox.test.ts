@@ -1,4 +1,7 @@
+import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -225,5 +228,24 @@ describe('Stripe sandbox: webhooks', () => {
     expect(received[1]!.body).toBe(received[0]!.body);
     const attempts = sandbox.deliveries().filter((d) => d.eventId === (JSON.parse(received[0]!.body) as { id: string }).id);
     expect(attempts.map((a) => a.status)).toEqual([500, 200]);
+  });
+});
+
+describe('Stripe sandbox: state file (npm start)', () => {
+  it('keeps customers, payment methods and idempotency keys across a restart', async () => {
+    const stateFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'sandbox-state-')), 'stripe.json');
+    const first = await StripeSandbox.start({ stateFile });
+    const client1 = createStripeClient({ secretKey: 'sk_test_x', apiBase: first.url });
+    const customer = await client1.customers.create({ name: 'Kept' }, { idempotencyKey: 'keep-1' });
+    await first.close();
+
+    const second = await StripeSandbox.start({ stateFile });
+    try {
+      const client2 = createStripeClient({ secretKey: 'sk_test_x', apiBase: second.url });
+      expect(((await client2.customers.retrieve(customer.id)) as Stripe.Customer).name).toBe('Kept');
+      expect((await client2.customers.create({ name: 'Kept' }, { idempotencyKey: 'keep-1' })).id).toBe(customer.id);
+    } finally {
+      await second.close();
+    }
   });
 });
