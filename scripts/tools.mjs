@@ -131,6 +131,13 @@ export function ensureTools() {
       throw new Error('stripe-mock: not found and Go is not installed; set STRIPE_MOCK_PATH');
     } else log(`${name}: no python3; the Temporal SDK will download it (needs internet)`);
   }
+  // Optional: only turns the invoice PDF test artifacts into PNGs for a person to look at.
+  const pdftoppm = onPath('pdftoppm');
+  log(
+    pdftoppm
+      ? `pdftoppm: ${pdftoppm} (invoice PDFs are also rendered to PNG in test-artifacts/)`
+      : 'pdftoppm: not found; invoice PDF tests run without PNG artifacts (apt-get install poppler-utils, or brew install poppler)',
+  );
   const manifest = Object.fromEntries(Object.entries(tools).map(([k, v]) => [k, v ? v.path : null]));
   writeFileSync(path.join(toolsDir, 'tools.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;

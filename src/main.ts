@@ -5,17 +5,22 @@ import { Connection, Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import path from 'node:path';
 import pino from 'pino';
+import { createInvoiceActivities } from '../activities/invoices';
 import { loadConfig } from './config/env';
 import { loadPricing } from './config/pricing';
 import { resolveTokens } from './config/tokens';
 import { startEmbeddedPostgres } from './db/embedded-postgres';
 import { migrateUp } from './db/migrate';
 import { createPool } from './db/pool';
+import { PAYMENT_SIGNAL_NAME } from './domain/payment-signal';
 import { buildApp } from './http/app';
 import { healthRoutes } from './http/routes/health';
 import { usageRoutes } from './http/routes/usage';
 import { workspaceReadRoutes } from './http/routes/workspace-read';
 import { startDispatcher } from './notify/dispatcher';
+import { invoiceRoutes } from './http/routes/invoices';
+import { stripeWebhookRoutes } from './http/routes/stripe-webhook';
+import { setUpPayments } from './payments/stripe-setup';
 import { toolPaths } from './state-dir';
 import { startDevServer } from './temporal/dev-server';
 import { createBillingWorker } from './temporal/worker';
@@ -61,6 +66,9 @@ async function main() {
     uiUrl = dev.uiUrl;
   }
 
+  const payments = await setUpPayments(config);
+  if (payments.sandbox) stops.unshift(['stripe sandbox', () => payments.sandbox!.close()]);
+
   const connection = await Connection.connect({ address: temporalAddress });
   stops.unshift(['temporal client', () => connection.close()]);
   const client = new Client({ connection, namespace: config.temporal.namespace });
@@ -69,7 +77,10 @@ async function main() {
     connection: workerConnection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    activities: { ...createLedgerActivities({ pool, pricing }) },
+    activities: {
+      ...createLedgerActivities({ pool, pricing }),
+      ...createInvoiceActivities({ pool, pricing, stripe: payments.stripe, outboxDir: config.invoiceOutboxDir, seller: config.seller }),
+    },
   });
   const workerRun = worker.run();
   stops.unshift(['worker', async () => {
@@ -85,6 +96,15 @@ async function main() {
       healthRoutes({ pool, temporalHealthy: async () => void (await client.workflowService.getSystemInfo({})) }),
       usageRoutes({ pool, pricing }),
       workspaceReadRoutes({ pool }),
+      invoiceRoutes({ pool }),
+      stripeWebhookRoutes({
+        pool,
+        // Without a secret nothing verifies, so every webhook is refused (400).
+        webhookSecret: payments.webhookSecret ?? '',
+        signalPayment: async (workspaceId, signal) => {
+          await client.workflow.getHandle(`workspace-billing/${workspaceId}`).signal(PAYMENT_SIGNAL_NAME, signal);
+        },
+      }),
     ],
   });
   if (config.notify.url) {
@@ -106,6 +126,8 @@ async function main() {
       `  Health       ${api}/healthz`,
       `  Temporal     ${temporalAddress} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`,
       `  Temporal UI  ${uiUrl ?? '(external Temporal: use its own UI)'}`,
+      ...payments.banner,
+      `  Invoices     PDFs delivered to ${config.invoiceOutboxDir}`,
       `  API token    ${tokens.api}`,
       `  Read token   ${tokens.read}`,
       `  Webhooks     ${config.notify.url ?? 'off (set NOTIFY_WEBHOOK_URL and NOTIFY_WEBHOOK_SECRET)'}`,

@@ -1,0 +1,71 @@
+// Invoice reads (SPEC section 7): a workspace's invoices, one invoice, its PDF.
+// Reads never need credits and work for the read-only token.
+import Type from 'typebox';
+import type { Pool } from '../../db/pool';
+import { renderInvoicePdf } from '../../invoices/pdf';
+import { getInvoice, listInvoices, loadPdf } from '../../invoices/store';
+import type { App } from '../app';
+import { notFound } from '../errors';
+import { InvoiceSchema, invoiceJson } from './invoice-schemas';
+
+export interface InvoiceRoutesDeps {
+  pool: Pool;
+}
+
+const WorkspaceParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' }) });
+const InvoiceParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+const ListQuery = Type.Object(
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })) },
+  { additionalProperties: false },
+);
+
+export function invoiceRoutes(deps: InvoiceRoutesDeps) {
+  return (app: App) => {
+    app.get(
+      '/v1/workspaces/:id/invoices',
+      {
+        schema: {
+          tags: ['invoices'],
+          summary: "A workspace's invoices, newest first",
+          params: WorkspaceParams,
+          querystring: ListQuery,
+          response: { 200: Type.Object({ invoices: Type.Array(InvoiceSchema) }) },
+        },
+      },
+      async (req) => {
+        const { rowCount } = await deps.pool.query(`SELECT 1 FROM workspaces WHERE id = $1`, [req.params.id]);
+        if (!rowCount) throw notFound(`workspace ${req.params.id}`);
+        const invoices = await listInvoices(deps.pool, req.params.id, req.query.limit ?? 100);
+        return { invoices: invoices.map(invoiceJson) };
+      },
+    );
+
+    app.get(
+      '/v1/invoices/:id',
+      { schema: { tags: ['invoices'], summary: 'One invoice with its lines', params: InvoiceParams, response: { 200: InvoiceSchema } } },
+      async (req) => {
+        const invoice = await getInvoice(deps.pool, req.params.id);
+        if (!invoice) throw notFound(`invoice ${req.params.id}`);
+        return invoiceJson(invoice);
+      },
+    );
+
+    app.get(
+      '/v1/invoices/:id/pdf',
+      { schema: { tags: ['invoices'], summary: 'The invoice PDF (application/pdf)', params: InvoiceParams } },
+      async (req, reply) => {
+        const invoice = await getInvoice(deps.pool, req.params.id);
+        if (!invoice) throw notFound(`invoice ${req.params.id}`);
+        // The stored PDF when it shows the current status; otherwise (not finalized yet, or
+        // paid since) a fresh render of the same document, so a read never waits for delivery.
+        const stored = await loadPdf(deps.pool, invoice.id);
+        const pdf = stored && stored.status === invoice.status ? stored.pdf : await renderInvoicePdf(invoice);
+        return reply
+          .header('content-type', 'application/pdf')
+          .header('content-disposition', `inline; filename="${invoice.number}.pdf"`)
+          .header('cache-control', 'private, no-cache')
+          .send(pdf);
+      },
+    );
+  };
+}

@@ -1,0 +1,101 @@
+// POST /v1/stripe/webhook (SPEC section 5): Stripe-signed events, verified on
+// the raw body with the endpoint secret, de-duplicated by event id, and routed
+// to the workspace's workflow as a payment signal. Answers 2xx only once the
+// signal is delivered, so Stripe redelivers anything we could not route.
+import Stripe from 'stripe';
+import { inTransaction, type Pool } from '../../db/pool';
+import type { PaymentSignal } from '../../domain/payment-signal';
+import type { App } from '../app';
+import { ApiError } from '../errors';
+
+export interface StripeWebhookDeps {
+  pool: Pool;
+  webhookSecret: string;
+  /** Delivers the signal to the workspace's workflow (wired to Temporal by the caller). */
+  signalPayment: (workspaceId: string, signal: PaymentSignal) => Promise<void>;
+  /** How old a signature may be, in seconds (Stripe's default: 300). */
+  toleranceSeconds?: number;
+}
+
+const MAX_EVENT_BYTES = 1024 * 1024;
+
+const SIGNAL_TYPES: Record<string, PaymentSignal['type']> = {
+  'payment_intent.succeeded': 'payment_succeeded',
+  'payment_intent.payment_failed': 'payment_failed',
+};
+
+/** The signal an event means, with its workspace; null for events we do not route. */
+export function paymentSignalOf(event: Stripe.Event): { workspaceId: string; signal: PaymentSignal } | null {
+  const type = SIGNAL_TYPES[event.type];
+  if (!type) return null;
+  const pi = event.data.object as Stripe.PaymentIntent;
+  const workspaceId = pi.metadata?.workspace_id;
+  const invoiceId = pi.metadata?.invoice_id;
+  if (!workspaceId || !invoiceId || typeof pi.id !== 'string') return null;
+  const signal: PaymentSignal = { eventId: event.id, type, invoiceId, paymentIntentId: pi.id };
+  const err = pi.last_payment_error;
+  if (type === 'payment_failed') {
+    signal.reason = err?.message ?? 'The payment failed.';
+    const code = err?.decline_code ?? err?.code;
+    if (code) signal.code = code;
+  }
+  return { workspaceId, signal };
+}
+
+function verify(body: unknown, signature: string | string[] | undefined, deps: StripeWebhookDeps): Stripe.Event {
+  if (!Buffer.isBuffer(body) || body.length === 0) throw new ApiError(400, 'malformed_event', 'the body must be a Stripe event');
+  // An empty secret would let anyone sign: refuse everything instead.
+  if (!deps.webhookSecret) throw new ApiError(400, 'invalid_signature', 'no Stripe webhook secret is configured; refusing unverifiable events');
+  if (typeof signature !== 'string') throw new ApiError(400, 'invalid_signature', 'missing Stripe-Signature header');
+  let event: Stripe.Event;
+  try {
+    event = Stripe.webhooks.constructEvent(body, signature, deps.webhookSecret, deps.toleranceSeconds ?? 300);
+  } catch (err) {
+    if (err instanceof Stripe.errors.StripeSignatureVerificationError) throw new ApiError(400, 'invalid_signature', err.message);
+    throw new ApiError(400, 'malformed_event', 'the body is not a JSON Stripe event');
+  }
+  const e = event as Partial<Stripe.Event> | null;
+  if (!e || typeof e.id !== 'string' || !/^evt_\w{1,200}$/.test(e.id) || typeof e.type !== 'string' || typeof e.data?.object !== 'object') {
+    throw new ApiError(400, 'malformed_event', 'the event lacks an id, a type or a data object');
+  }
+  return event;
+}
+
+export function stripeWebhookRoutes(deps: StripeWebhookDeps) {
+  return (app: App) => {
+    // An encapsulated scope, so only this route reads raw bytes (the signature covers them exactly).
+    void app.register(async (scope) => {
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_EVENT_BYTES }, (_req, body, done) => done(null, body));
+      scope.post(
+        '/v1/stripe/webhook',
+        {
+          config: { auth: false }, // authenticated by the Stripe signature instead
+          bodyLimit: MAX_EVENT_BYTES,
+          schema: { tags: ['stripe'], summary: 'Stripe webhook endpoint (Stripe-Signature verified)', security: [] },
+        },
+        async (req) => {
+          const event = verify(req.body, req.headers['stripe-signature'], deps);
+          const routed = paymentSignalOf(event);
+          const pi = event.data.object as { id?: unknown };
+          return inTransaction(deps.pool, async (tx) => {
+            const { rowCount } = await tx.query(
+              `INSERT INTO stripe_webhook_events (event_id, type, workspace_id, invoice_id, payment_intent_id)
+               VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING`,
+              [event.id, event.type, routed?.workspaceId ?? null, routed?.signal.invoiceId ?? null, typeof pi.id === 'string' ? pi.id : null],
+            );
+            if (!rowCount) return { received: true, duplicate: true, routed: false };
+            if (routed) {
+              // Inside the transaction: if signalling fails, the event is not recorded and Stripe's redelivery retries it.
+              await deps.signalPayment(routed.workspaceId, routed.signal).catch((err: unknown) => {
+                req.log.error({ err, eventId: event.id }, 'stripe webhook: signalling the workflow failed');
+                throw new ApiError(503, 'signal_failed', 'could not deliver the event to the workspace; Stripe will retry');
+              });
+            }
+            return { received: true, duplicate: false, routed: routed !== null };
+          });
+        },
+      );
+    });
+  };
+}

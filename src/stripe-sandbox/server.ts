@@ -1,0 +1,381 @@
+// A small Stripe-compatible HTTP server (SPEC section 5) for tests and for
+// `npm start` without a Stripe key: customers, payment methods and
+// PaymentIntents with Stripe's test cards, Stripe's error shapes and
+// idempotency semantics, fault injection and signed webhooks. The official
+// `stripe` client talks to it exactly as it talks to api.stripe.com.
+//
+// Control API (no auth), for tests and people:
+//   GET  /_sandbox/stats        counts (charges = successful charges)
+//   GET  /_sandbox/charges      every charge attempt
+//   POST /_sandbox/faults       {"count":N,"status":500,"when":"before"|"after","path":"/v1/payment_intents"}
+//   POST /_sandbox/delay        {"ms":N} before every API request
+//   PUT  /_sandbox/webhook      {"url":"...","secret":"whsec_..."}; DELETE to stop sending
+//   GET  /_sandbox/deliveries   webhook delivery attempts
+//   POST /_sandbox/reset        forget every object, fault and delay
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  authenticationError,
+  idempotencyKeyInUse,
+  idempotencyMismatch,
+  injectedFault,
+  invalidRequest,
+  notFoundUrl,
+  StripeApiError,
+} from './errors';
+import { FormError, parseForm, type FormObject } from './form';
+import { emptyData, newId, SandboxObjects, type ChargeRecord, type SandboxData } from './objects';
+import { makeEvent, WebhookSender, type DeliveryRecord, type StripeEvent, type WebhookTarget } from './webhooks';
+
+export interface StripeSandboxOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: string;
+  webhook?: WebhookTarget;
+  /** Keep objects across restarts (npm start); tests leave it out. */
+  stateFile?: string;
+  webhookMaxAttempts?: number;
+  webhookBackoffMs?: number;
+}
+
+export interface FaultInjection {
+  count: number;
+  /** HTTP status of the injected failure (default 500). */
+  status?: number;
+  /** before: fail without processing (nothing stored); after: process, then answer with the failure (a lost response). */
+  when?: 'before' | 'after';
+  /** Only requests whose path starts with this. */
+  path?: string;
+}
+
+export interface SandboxStats {
+  requests: number;
+  /** Successful charges. */
+  charges: number;
+  declinedCharges: number;
+  amountChargedCents: number;
+  paymentIntents: number;
+  customers: number;
+  paymentMethods: number;
+}
+
+interface StoredResponse {
+  fingerprint: string;
+  status: number;
+  body: string;
+}
+
+interface Persisted {
+  data: SandboxData;
+  idempotency: Record<string, StoredResponse>;
+}
+
+const ROUTES: Array<{ method: string; pattern: RegExp; run: (o: SandboxObjects, p: FormObject, id: string) => object }> = [
+  { method: 'POST', pattern: /^\/v1\/customers$/, run: (o, p) => o.createCustomer(p) },
+  { method: 'GET', pattern: /^\/v1\/customers\/([^/]+)$/, run: (o, _p, id) => o.customer(id) },
+  { method: 'POST', pattern: /^\/v1\/customers\/([^/]+)$/, run: (o, p, id) => o.updateCustomer(id, p) },
+  { method: 'GET', pattern: /^\/v1\/payment_methods\/([^/]+)$/, run: (o, _p, id) => o.paymentMethod(id) },
+  { method: 'POST', pattern: /^\/v1\/payment_methods\/([^/]+)\/attach$/, run: (o, p, id) => o.attachPaymentMethod(id, p) },
+  { method: 'POST', pattern: /^\/v1\/payment_methods\/([^/]+)\/detach$/, run: (o, p, id) => o.detachPaymentMethod(id, p) },
+  { method: 'POST', pattern: /^\/v1\/payment_intents$/, run: (o, p) => o.createPaymentIntent(p) },
+  { method: 'GET', pattern: /^\/v1\/payment_intents\/([^/]+)$/, run: (o, _p, id) => o.paymentIntent(id) },
+  { method: 'POST', pattern: /^\/v1\/payment_intents\/([^/]+)\/confirm$/, run: (o, p, id) => o.confirmPaymentIntent(id, p) },
+];
+
+/** Same parameters, whatever their order. */
+function canonical(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  return `{${Object.keys(v as object)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+    .join(',')}}`;
+}
+
+async function readBody(req: http.IncomingMessage, limit = 1 << 20): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw invalidRequest('Request body too large.');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export class StripeSandbox {
+  private readonly server: http.Server;
+  private objects: SandboxObjects;
+  private idempotency = new Map<string, StoredResponse>();
+  private readonly inFlightKeys = new Set<string>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private faults: Array<Required<Omit<FaultInjection, 'path'>> & { path?: string }> = [];
+  private delayMs = 0;
+  private requestCount = 0;
+  private pendingEvents: StripeEvent[] = [];
+  private readonly webhooks: WebhookSender;
+  private apiVersion = '2025-sandbox';
+  port = 0;
+
+  private constructor(private readonly opts: StripeSandboxOptions) {
+    this.webhooks = new WebhookSender(opts.webhookMaxAttempts, opts.webhookBackoffMs);
+    this.webhooks.target = opts.webhook ?? null;
+    const persisted = this.load();
+    this.objects = this.newObjects(persisted?.data ?? emptyData());
+    if (persisted) this.idempotency = new Map(Object.entries(persisted.idempotency));
+    this.server = http.createServer((req, res) => {
+      const done = this.handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent) res.writeHead(500).end();
+        console.error('stripe sandbox: unhandled error', err);
+      });
+      this.inFlight.add(done);
+      void done.finally(() => this.inFlight.delete(done));
+    });
+    this.server.keepAliveTimeout = 5_000;
+  }
+
+  static async start(opts: StripeSandboxOptions = {}): Promise<StripeSandbox> {
+    const sandbox = new StripeSandbox(opts);
+    await new Promise<void>((resolve, reject) => {
+      sandbox.server.once('error', reject);
+      sandbox.server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+    });
+    sandbox.port = (sandbox.server.address() as AddressInfo).port;
+    return sandbox;
+  }
+
+  /** Base URL for the stripe client (STRIPE_API_BASE). */
+  get url(): string {
+    return `http://${this.opts.host ?? '127.0.0.1'}:${this.port}`;
+  }
+
+  private newObjects(data: SandboxData): SandboxObjects {
+    return new SandboxObjects(data, (type, object) => this.pendingEvents.push(makeEvent(type, object, this.apiVersion, { id: null, idempotency_key: null })));
+  }
+
+  // ---- control API (also over HTTP under /_sandbox/) ----
+
+  stats(): SandboxStats {
+    const d = this.objects.data;
+    const ok = d.charges.filter((c) => c.status === 'succeeded');
+    return {
+      requests: this.requestCount,
+      charges: ok.length,
+      declinedCharges: d.charges.length - ok.length,
+      amountChargedCents: ok.reduce((s, c) => s + c.amount, 0),
+      paymentIntents: Object.keys(d.paymentIntents).length,
+      customers: Object.keys(d.customers).length,
+      paymentMethods: Object.keys(d.paymentMethods).length,
+    };
+  }
+
+  charges(): ChargeRecord[] {
+    return structuredClone(this.objects.data.charges);
+  }
+
+  injectFailures(f: FaultInjection): void {
+    if (!Number.isInteger(f.count) || f.count < 1) throw new RangeError('count must be a positive integer');
+    const status = f.status ?? 500;
+    if (!Number.isInteger(status) || status < 400 || status > 599) throw new RangeError('status must be 4xx or 5xx');
+    this.faults.push({ count: f.count, status, when: f.when ?? 'before', ...(f.path ? { path: f.path } : {}) });
+  }
+
+  setDelay(ms: number): void {
+    if (!Number.isInteger(ms) || ms < 0 || ms > 120_000) throw new RangeError('delay must be 0..120000 ms');
+    this.delayMs = ms;
+  }
+
+  setWebhookTarget(target: WebhookTarget | null): void {
+    this.webhooks.target = target;
+  }
+
+  deliveries(): DeliveryRecord[] {
+    return [...this.webhooks.deliveries];
+  }
+
+  /** Resolves when every webhook queued so far has been delivered (or given up). */
+  webhooksIdle(): Promise<void> {
+    return this.webhooks.idle();
+  }
+
+  /** Resolves when no API request is being processed (e.g. after a client timed out). */
+  async requestsIdle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  reset(): void {
+    this.objects = this.newObjects(emptyData());
+    this.idempotency.clear();
+    this.faults = [];
+    this.delayMs = 0;
+    this.requestCount = 0;
+    this.save();
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.webhooks.idle();
+  }
+
+  // ---- persistence ----
+
+  private load(): Persisted | null {
+    if (!this.opts.stateFile) return null;
+    try {
+      return JSON.parse(readFileSync(this.opts.stateFile, 'utf8')) as Persisted;
+    } catch {
+      return null;
+    }
+  }
+
+  private save(): void {
+    if (!this.opts.stateFile) return;
+    const tmp = `${this.opts.stateFile}.tmp`;
+    const persisted: Persisted = { data: this.objects.data, idempotency: Object.fromEntries(this.idempotency) };
+    writeFileSync(tmp, JSON.stringify(persisted));
+    renameSync(tmp, this.opts.stateFile);
+  }
+
+  // ---- HTTP ----
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    if (url.pathname.startsWith('/_sandbox/')) return this.control(req, res, url.pathname);
+
+    const requestId = newId('req');
+    const method = req.method ?? 'GET';
+    const send = (status: number, body: string, extra: Record<string, string> = {}) => {
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'request-id': requestId,
+        'stripe-version': this.apiVersion,
+        ...extra,
+      });
+      res.end(body);
+    };
+    const key = method === 'POST' ? (req.headers['idempotency-key'] as string | undefined) : undefined;
+    let holdsKey = false;
+    try {
+      this.requestCount++;
+      const body = await readBody(req);
+      this.authenticate(req.headers.authorization);
+      const version = req.headers['stripe-version'];
+      if (typeof version === 'string' && version) this.apiVersion = version;
+      const params = method === 'GET' ? parseForm(url.search.slice(1)) : parseForm(body);
+      const route = ROUTES.find((r) => r.method === method && r.pattern.test(url.pathname));
+      if (!route) throw notFoundUrl(method, url.pathname);
+      const fault = this.takeFault(url.pathname);
+      if (fault?.when === 'before') throw injectedFault(fault.status);
+
+      const fingerprint = `${method} ${url.pathname} ${canonical(params)}`;
+      if (key) {
+        const stored = this.idempotency.get(key);
+        if (stored) {
+          if (stored.fingerprint !== fingerprint) throw idempotencyMismatch(key);
+          return send(stored.status, stored.body, { 'idempotent-replayed': 'true', 'original-request': requestId });
+        }
+        if (this.inFlightKeys.has(key)) throw idempotencyKeyInUse();
+        this.inFlightKeys.add(key);
+        holdsKey = true;
+      }
+      // Delay while holding the key, as a slow Stripe would: a client that gives up and retries meanwhile gets a 409.
+      if (this.delayMs > 0) await sleep(this.delayMs);
+
+      this.pendingEvents = [];
+      let status = 200;
+      let out: string;
+      try {
+        const id = decodeURIComponent(route.pattern.exec(url.pathname)?.[1] ?? '');
+        out = JSON.stringify(route.run(this.objects, params, id));
+      } catch (err) {
+        // Card errors happen after Stripe started executing: their result is kept for the key.
+        if (!(err instanceof StripeApiError) || err.statusCode !== 402) throw err;
+        status = 402;
+        out = JSON.stringify(err.toJSON());
+      }
+      const events = this.pendingEvents.map((e) => ({ ...e, request: { id: requestId, idempotency_key: key ?? null } }));
+      this.pendingEvents = [];
+      if (key) this.idempotency.set(key, { fingerprint, status, body: out });
+      if (method === 'POST') this.save();
+      if (fault?.when === 'after') {
+        // The work is done and kept for the key, but the caller sees a failure (a lost response).
+        const lost = injectedFault(fault.status);
+        send(lost.statusCode, JSON.stringify(lost.toJSON()), { 'stripe-should-retry': 'true' });
+      } else {
+        send(status, out);
+      }
+      for (const e of events) this.webhooks.send(e);
+    } catch (err) {
+      const e = err instanceof StripeApiError ? err : err instanceof FormError ? invalidRequest(err.message) : null;
+      if (!e) throw err;
+      send(e.statusCode, JSON.stringify(e.toJSON()), e.statusCode >= 500 ? { 'stripe-should-retry': 'true' } : {});
+    } finally {
+      if (holdsKey && key) this.inFlightKeys.delete(key);
+    }
+  }
+
+  private authenticate(header: string | undefined): void {
+    if (!header) {
+      throw authenticationError(
+        "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
+      );
+    }
+    const m = /^Bearer (\S+)$/.exec(header);
+    if (!m || !/^(sk|rk)_(test|live)_\w+$/.test(m[1]!)) {
+      throw authenticationError(`Invalid API Key provided: ${(m?.[1] ?? header).slice(0, 12)}****`);
+    }
+  }
+
+  private takeFault(path: string) {
+    const fault = this.faults.find((f) => !f.path || path.startsWith(f.path));
+    if (!fault) return undefined;
+    fault.count--;
+    if (fault.count <= 0) this.faults = this.faults.filter((f) => f !== fault);
+    return fault;
+  }
+
+  private async control(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    try {
+      const raw = await readBody(req);
+      const body = (raw ? JSON.parse(raw) : {}) as Record<string, unknown>;
+      const route = `${req.method} ${path}`;
+      switch (route) {
+        case 'GET /_sandbox/stats':
+          return reply(200, this.stats());
+        case 'GET /_sandbox/charges':
+          return reply(200, this.charges());
+        case 'GET /_sandbox/deliveries':
+          return reply(200, this.deliveries());
+        case 'POST /_sandbox/faults':
+          this.injectFailures(body as unknown as FaultInjection);
+          return reply(200, { faults: this.faults });
+        case 'POST /_sandbox/delay':
+          this.setDelay(body.ms as number);
+          return reply(200, { ms: this.delayMs });
+        case 'PUT /_sandbox/webhook':
+          if (typeof body.url !== 'string' || typeof body.secret !== 'string') throw new RangeError('url and secret are required strings');
+          this.setWebhookTarget({ url: body.url, secret: body.secret });
+          return reply(200, { url: body.url });
+        case 'DELETE /_sandbox/webhook':
+          this.setWebhookTarget(null);
+          return reply(200, { url: null });
+        case 'POST /_sandbox/reset':
+          this.reset();
+          return reply(200, { reset: true });
+        default:
+          return reply(404, { error: `no control route ${route}` });
+      }
+    } catch (err) {
+      return reply(400, { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+}
+
+export const startStripeSandbox = (opts?: StripeSandboxOptions) => StripeSandbox.start(opts);

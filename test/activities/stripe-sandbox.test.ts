@@ -1,0 +1,251 @@
+import { mkdtempSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import Stripe from 'stripe';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createStripeClient } from '../../src/payments/stripe-client';
+import { StripeSandbox } from '../../src/stripe-sandbox/server';
+
+// The sandbox against the official client: Stripe's shapes, errors,
+// idempotency, test cards, faults and signed webhooks.
+const WEBHOOK_SECRET = 'whsec_sandbox_test';
+let sandbox: StripeSandbox;
+let stripe: Stripe;
+let receiver: http.Server;
+let received: Array<{ headers: http.IncomingHttpHeaders; body: string }> = [];
+let receiverStatuses: number[] = [];
+
+beforeAll(async () => {
+  receiver = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      res.writeHead(receiverStatuses.shift() ?? 200).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  sandbox = await StripeSandbox.start({ webhook: { url: hookUrl, secret: WEBHOOK_SECRET }, webhookBackoffMs: 10 });
+  stripe = createStripeClient({ secretKey: 'sk_test_sandbox', apiBase: sandbox.url });
+});
+afterAll(async () => {
+  await sandbox?.close();
+  await new Promise((r) => receiver?.close(r));
+});
+beforeEach(async () => {
+  await sandbox.webhooksIdle();
+  received = [];
+  receiverStatuses = [];
+});
+
+async function customerWithCard(card: string) {
+  const customer = await stripe.customers.create({ name: 'Acme', email: 'finance@acme.example' });
+  const pm = await stripe.paymentMethods.attach(card, { customer: customer.id });
+  await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
+  return { customer, pm };
+}
+
+const offSession = (customer: string, pm: string, amount = 2900): Stripe.PaymentIntentCreateParams => ({
+  amount,
+  currency: 'usd',
+  customer,
+  payment_method: pm,
+  automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+  confirm: true,
+  off_session: true,
+  metadata: { workspace_id: 'ws-1', invoice_id: 'inv-1' },
+});
+
+describe('Stripe sandbox: objects', () => {
+  it('creates customers, turns a test card into an attached payment method, and sets the default', async () => {
+    const { customer, pm } = await customerWithCard('pm_card_visa');
+    expect(customer).toMatchObject({ object: 'customer', email: 'finance@acme.example' });
+    expect(pm.id).toMatch(/^pm_/);
+    expect(pm.id).not.toBe('pm_card_visa'); // Stripe makes a new payment method from a test id
+    expect(pm).toMatchObject({ customer: customer.id, card: { brand: 'visa', last4: '4242' } });
+    const again = await stripe.customers.retrieve(customer.id);
+    expect((again as Stripe.Customer).invoice_settings.default_payment_method).toBe(pm.id);
+  });
+
+  it('refuses a default payment method that is not attached to the customer', async () => {
+    const customer = await stripe.customers.create({ name: 'Acme' });
+    await expect(
+      stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: 'pm_nope' } }),
+    ).rejects.toMatchObject({ type: 'StripeInvalidRequestError', statusCode: 400 });
+  });
+
+  it('answers unknown objects with resource_missing', async () => {
+    await expect(stripe.customers.retrieve('cus_missing')).rejects.toMatchObject({
+      type: 'StripeInvalidRequestError',
+      statusCode: 404,
+      code: 'resource_missing',
+    });
+    await expect(stripe.paymentMethods.attach('pm_missing', { customer: 'cus_missing' })).rejects.toMatchObject({
+      code: 'resource_missing',
+    });
+  });
+
+  it('rejects unknown parameters and a missing API key like Stripe', async () => {
+    await expect(
+      stripe.customers.create({ nickname: 'x' } as unknown as Stripe.CustomerCreateParams),
+    ).rejects.toMatchObject({ type: 'StripeInvalidRequestError', message: 'Received unknown parameter: nickname' });
+    const res = await fetch(`${sandbox.url}/v1/customers`, { method: 'POST' });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
+  });
+});
+
+describe('Stripe sandbox: PaymentIntents with test cards', () => {
+  it('pm_card_visa succeeds and counts one charge', async () => {
+    const before = sandbox.stats().charges;
+    const { customer, pm } = await customerWithCard('pm_card_visa');
+    const pi = await stripe.paymentIntents.create(offSession(customer.id, pm.id));
+    expect(pi).toMatchObject({ object: 'payment_intent', status: 'succeeded', amount: 2900, amount_received: 2900, customer: customer.id });
+    expect(pi.latest_charge).toMatch(/^ch_/);
+    expect(sandbox.stats().charges).toBe(before + 1);
+  });
+
+  it('pm_card_chargeDeclined declines with card_declined, as a 402 card error carrying the PaymentIntent', async () => {
+    const { customer, pm } = await customerWithCard('pm_card_chargeDeclined');
+    const err = (await stripe.paymentIntents.create(offSession(customer.id, pm.id)).catch((e: unknown) => e)) as Stripe.errors.StripeCardError;
+    expect(err).toBeInstanceOf(Stripe.errors.StripeCardError);
+    expect(err).toMatchObject({ statusCode: 402, code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' });
+    expect(err.payment_intent).toMatchObject({ status: 'requires_payment_method', last_payment_error: { code: 'card_declined' } });
+  });
+
+  it('insufficient funds carries its own decline code', async () => {
+    const { customer, pm } = await customerWithCard('pm_card_chargeDeclinedInsufficientFunds');
+    await expect(stripe.paymentIntents.create(offSession(customer.id, pm.id))).rejects.toMatchObject({
+      code: 'card_declined',
+      decline_code: 'insufficient_funds',
+    });
+  });
+
+  it('pm_card_authenticationRequired needs action', async () => {
+    const { customer, pm } = await customerWithCard('pm_card_authenticationRequired');
+    const pi = await stripe.paymentIntents.create(offSession(customer.id, pm.id));
+    expect(pi.status).toBe('requires_action');
+    expect(pi.next_action?.type).toBe('use_stripe_sdk');
+  });
+
+  it('enforces the $0.50 minimum and the return_url rule for redirect-capable methods', async () => {
+    const { customer, pm } = await customerWithCard('pm_card_visa');
+    await expect(stripe.paymentIntents.create(offSession(customer.id, pm.id, 49))).rejects.toMatchObject({ code: 'amount_too_small' });
+    const { automatic_payment_methods: _omit, ...withRedirects } = offSession(customer.id, pm.id);
+    await expect(stripe.paymentIntents.create(withRedirects)).rejects.toMatchObject({ message: expect.stringContaining('return_url') });
+  });
+});
+
+describe('Stripe sandbox: idempotency', () => {
+  it('the same key with the same parameters returns the same PaymentIntent without a second charge', async () => {
+    const { customer, pm } = await customerWithCard('pm_card_visa');
+    const before = sandbox.stats().charges;
+    const first = await stripe.paymentIntents.create(offSession(customer.id, pm.id), { idempotencyKey: `k-${customer.id}` });
+    const second = await stripe.paymentIntents.create(offSession(customer.id, pm.id), { idempotencyKey: `k-${customer.id}` });
+    expect(second.id).toBe(first.id);
+    expect(second.lastResponse.headers['idempotent-replayed']).toBe('true');
+    expect(sandbox.stats().charges).toBe(before + 1);
+  });
+
+  it('the same key with different parameters is an idempotency error', async () => {
+    const { customer, pm } = await customerWithCard('pm_card_visa');
+    await stripe.paymentIntents.create(offSession(customer.id, pm.id), { idempotencyKey: `d-${customer.id}` });
+    await expect(
+      stripe.paymentIntents.create(offSession(customer.id, pm.id, 3000), { idempotencyKey: `d-${customer.id}` }),
+    ).rejects.toBeInstanceOf(Stripe.errors.StripeIdempotencyError);
+  });
+
+  it('a decline is replayed for its key too (same PaymentIntent, no second attempt)', async () => {
+    const { customer, pm } = await customerWithCard('pm_card_chargeDeclined');
+    const attempts = () => sandbox.charges().filter((c) => c.customer === customer.id).length;
+    const key = `decl-${customer.id}`;
+    const e1 = (await stripe.paymentIntents.create(offSession(customer.id, pm.id), { idempotencyKey: key }).catch((e: unknown) => e)) as Stripe.errors.StripeCardError;
+    const e2 = (await stripe.paymentIntents.create(offSession(customer.id, pm.id), { idempotencyKey: key }).catch((e: unknown) => e)) as Stripe.errors.StripeCardError;
+    expect(e2.payment_intent?.id).toBe(e1.payment_intent?.id);
+    expect(attempts()).toBe(1);
+  });
+});
+
+describe('Stripe sandbox: faults', () => {
+  it('an injected 5xx before processing changes nothing; the next request goes through', async () => {
+    const { customer, pm } = await customerWithCard('pm_card_visa');
+    const before = sandbox.stats();
+    sandbox.injectFailures({ count: 1, status: 503, path: '/v1/payment_intents' });
+    await expect(stripe.paymentIntents.create(offSession(customer.id, pm.id), { idempotencyKey: `f-${customer.id}` })).rejects.toMatchObject({
+      type: 'StripeAPIError',
+      statusCode: 503,
+    });
+    expect(sandbox.stats().paymentIntents).toBe(before.paymentIntents);
+    const pi = await stripe.paymentIntents.create(offSession(customer.id, pm.id), { idempotencyKey: `f-${customer.id}` });
+    expect(pi.status).toBe('succeeded');
+    expect(sandbox.stats().charges).toBe(before.charges + 1);
+  });
+
+  it('the control API works over HTTP too', async () => {
+    const res = await fetch(`${sandbox.url}/_sandbox/faults`, { method: 'POST', body: JSON.stringify({ count: 1, status: 500 }) });
+    expect(res.status).toBe(200);
+    await expect(stripe.customers.create({ name: 'x' })).rejects.toMatchObject({ statusCode: 500 });
+    const stats = (await (await fetch(`${sandbox.url}/_sandbox/stats`)).json()) as { charges: number };
+    expect(stats.charges).toBe(sandbox.stats().charges);
+    const bad = await fetch(`${sandbox.url}/_sandbox/delay`, { method: 'POST', body: JSON.stringify({ ms: -1 }) });
+    expect(bad.status).toBe(400);
+  });
+});
+
+describe('Stripe sandbox: webhooks', () => {
+  it('posts payment_intent events signed the way Stripe signs them', async () => {
+    const { customer, pm } = await customerWithCard('pm_card_visa');
+    const pi = await stripe.paymentIntents.create(offSession(customer.id, pm.id));
+    await sandbox.webhooksIdle();
+    expect(received).toHaveLength(1);
+    const { headers, body } = received[0]!;
+    // The official client's verification accepts it...
+    const event = stripe.webhooks.constructEvent(body, headers['stripe-signature'] as string, WEBHOOK_SECRET);
+    expect(event).toMatchObject({ type: 'payment_intent.succeeded', data: { object: { id: pi.id, metadata: { workspace_id: 'ws-1' } } } });
+    // ...and rejects it under another secret.
+    expect(() => stripe.webhooks.constructEvent(body, headers['stripe-signature'] as string, 'whsec_other')).toThrow(
+      Stripe.errors.StripeSignatureVerificationError,
+    );
+  });
+
+  it('sends payment_intent.payment_failed for a decline', async () => {
+    const { customer, pm } = await customerWithCard('pm_card_chargeDeclined');
+    await stripe.paymentIntents.create(offSession(customer.id, pm.id)).catch(() => undefined);
+    await sandbox.webhooksIdle();
+    const types = received.map((r) => (JSON.parse(r.body) as { type: string }).type);
+    expect(types).toEqual(['payment_intent.payment_failed']);
+  });
+
+  it('retries a delivery the endpoint did not accept', async () => {
+    receiverStatuses = [500];
+    const { customer, pm } = await customerWithCard('pm_card_visa');
+    await stripe.paymentIntents.create(offSession(customer.id, pm.id));
+    await sandbox.webhooksIdle();
+    expect(received).toHaveLength(2);
+    expect(received[1]!.body).toBe(received[0]!.body);
+    const attempts = sandbox.deliveries().filter((d) => d.eventId === (JSON.parse(received[0]!.body) as { id: string }).id);
+    expect(attempts.map((a) => a.status)).toEqual([500, 200]);
+  });
+});
+
+describe('Stripe sandbox: state file (npm start)', () => {
+  it('keeps customers, payment methods and idempotency keys across a restart', async () => {
+    const stateFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'sandbox-state-')), 'stripe.json');
+    const first = await StripeSandbox.start({ stateFile });
+    const client1 = createStripeClient({ secretKey: 'sk_test_x', apiBase: first.url });
+    const customer = await client1.customers.create({ name: 'Kept' }, { idempotencyKey: 'keep-1' });
+    await first.close();
+
+    const second = await StripeSandbox.start({ stateFile });
+    try {
+      const client2 = createStripeClient({ secretKey: 'sk_test_x', apiBase: second.url });
+      expect(((await client2.customers.retrieve(customer.id)) as Stripe.Customer).name).toBe('Kept');
+      expect((await client2.customers.create({ name: 'Kept' }, { idempotencyKey: 'keep-1' })).id).toBe(customer.id);
+    } finally {
+      await second.close();
+    }
+  });
+});
