@@ -1,24 +1,20 @@
-// Activities that keep the workspace read model in Postgres current and
-// purge a workspace's data after retention.
+// Activities that keep the workspace read model in Postgres current: the
+// usage hot path decides on it without asking Temporal.
 import type { Pool } from '../src/db/pool';
 import type { PricingConfig } from '../src/domain/pricing';
 import type { WorkspaceSnapshot } from '../src/domain/workspace';
-import type { WorkspaceActivities } from './contracts';
 
 const ts = (ms: number | null) => (ms === null ? null : new Date(ms));
 
-export function createWorkspaceActivities(deps: {
-  pool: Pool;
-  pricing: () => PricingConfig;
-  purge: (workspaceId: string) => Promise<{ usageEvents: number; ledgerEntries: number }>;
-}): WorkspaceActivities {
+export function createWorkspaceActivities(deps: { pool: Pool; pricing: () => PricingConfig }) {
   return {
-    async getPricing() {
+    /** The current pricing catalog (read once per workflow run, so each term sees config changes). */
+    async getPricing(): Promise<PricingConfig> {
       return deps.pricing();
     },
 
-    // Idempotent: an upsert of the whole snapshot; replaying it writes the same row.
-    async syncWorkspace(w: WorkspaceSnapshot) {
+    /** Upserts the whole snapshot: replaying it writes the same row. */
+    async syncWorkspace(w: WorkspaceSnapshot): Promise<void> {
       await deps.pool.query(
         `INSERT INTO workspaces (id, name, billing_email, billing_address, plan, plan_credits, plan_price_cents,
            status, anchor_at, term_index, term_start, term_end, scheduled_plan, on_demand_enabled,
@@ -38,10 +34,6 @@ export function createWorkspaceActivities(deps: {
           w.onDemand.monthlyLimit, w.disabledFeatures, ts(w.cancelAt), ts(w.retentionUntil),
         ],
       );
-    },
-
-    async purgeWorkspaceData({ workspaceId }) {
-      return deps.purge(workspaceId);
     },
   };
 }

@@ -182,10 +182,10 @@ export function buildCli(): Command {
       do {
         const q = new URLSearchParams({ limit: '500', ...(cursor ? { cursor } : {}) });
         const page = (await apiJson(g(), 'GET', `/v1/workspaces/${encodeURIComponent(id)}/usage/history?${q}`)) as {
-          rows?: Array<Record<string, unknown>>;
+          data?: Array<Record<string, unknown>>;
           nextCursor?: string | null;
         };
-        rows.push(...(page.rows ?? []));
+        rows.push(...(page.data ?? []));
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
       const cols = ['at', 'memberId', 'action', 'feature', 'tokens', 'credits'];

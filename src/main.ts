@@ -1,38 +1,34 @@
 // `npm start`: the whole service on one machine. Every external part is
-// embedded unless configured (DATABASE_URL, TEMPORAL_ADDRESS, ...), so the
-// same command serves a real deployment.
-import { Connection, Client } from '@temporalio/client';
+// embedded unless configured (DATABASE_URL, TEMPORAL_ADDRESS, STRIPE_SECRET_KEY),
+// so the same command serves a real deployment.
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import path from 'node:path';
 import pino from 'pino';
-import { createInvoiceActivities } from '../activities/invoices';
 import { loadConfig } from './config/env';
 import { loadPricing } from './config/pricing';
 import { resolveTokens } from './config/tokens';
 import { startEmbeddedPostgres } from './db/embedded-postgres';
 import { migrateUp } from './db/migrate';
 import { createPool } from './db/pool';
-import { PAYMENT_SIGNAL_NAME } from './domain/payment-signal';
-import { buildApp } from './http/app';
-import { healthRoutes } from './http/routes/health';
-import { usageRoutes } from './http/routes/usage';
-import { workspaceReadRoutes } from './http/routes/workspace-read';
-import { startDispatcher } from './notify/dispatcher';
-import { invoiceRoutes } from './http/routes/invoices';
-import { stripeWebhookRoutes } from './http/routes/stripe-webhook';
 import { setUpPayments } from './payments/stripe-setup';
+import { startService } from './service';
 import { toolPaths } from './state-dir';
 import { startDevServer } from './temporal/dev-server';
-import { createBillingWorker } from './temporal/worker';
-import { createLedgerActivities } from '../activities/ledger';
 
 const log = pino({ name: 'billing' });
+/** Stop actions, most recent first. */
 const stops: Array<[string, () => Promise<unknown>]> = [];
 
 async function main() {
-  // We drain the worker ourselves on Ctrl-C, in order with everything else.
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   const config = loadConfig();
+  const metricsPort = Number(process.env.TEMPORAL_METRICS_PORT ?? 9464);
+  // We drain the worker ourselves on Ctrl-C, in order with everything else.
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    shutdownSignals: [],
+    telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } },
+  });
   const pricing = loadPricing(); // fail fast on a bad PRICING_CONFIG
   const tokens = resolveTokens(config.stateDir, { api: config.apiToken, read: config.readToken });
 
@@ -71,50 +67,24 @@ async function main() {
 
   const connection = await Connection.connect({ address: temporalAddress });
   stops.unshift(['temporal client', () => connection.close()]);
-  const client = new Client({ connection, namespace: config.temporal.namespace });
   const workerConnection = await NativeConnection.connect({ address: temporalAddress });
-  const worker = await createBillingWorker({
-    connection: workerConnection,
+  stops.unshift(['worker connection', () => workerConnection.close()]);
+
+  const service = await startService({
+    pool,
+    pricing,
+    tokens,
+    client: new Client({ connection, namespace: config.temporal.namespace }),
+    workerConnection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    activities: {
-      ...createLedgerActivities({ pool, pricing }),
-      ...createInvoiceActivities({ pool, pricing, stripe: payments.stripe, outboxDir: config.invoiceOutboxDir, seller: config.seller }),
-    },
-  });
-  const workerRun = worker.run();
-  stops.unshift(['worker', async () => {
-    worker.shutdown();
-    await workerRun;
-    await workerConnection.close();
-  }]);
-
-  const app = await buildApp({
-    tokens,
+    payments,
+    config,
     logger: log,
-    routes: [
-      healthRoutes({ pool, temporalHealthy: async () => void (await client.workflowService.getSystemInfo({})) }),
-      usageRoutes({ pool, pricing }),
-      workspaceReadRoutes({ pool }),
-      invoiceRoutes({ pool }),
-      stripeWebhookRoutes({
-        pool,
-        // Without a secret nothing verifies, so every webhook is refused (400).
-        webhookSecret: payments.webhookSecret ?? '',
-        signalPayment: async (workspaceId, signal) => {
-          await client.workflow.getHandle(`workspace-billing/${workspaceId}`).signal(PAYMENT_SIGNAL_NAME, signal);
-        },
-      }),
-    ],
+    temporalMetricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
   });
-  if (config.notify.url) {
-    if (!config.notify.secret) throw new Error('NOTIFY_WEBHOOK_SECRET is required with NOTIFY_WEBHOOK_URL (events are HMAC-signed)');
-    const dispatcher = startDispatcher(pool, { url: config.notify.url, secret: config.notify.secret, onError: (err) => log.error({ err }, 'notify dispatcher') });
-    stops.unshift(['notify dispatcher', () => dispatcher.stop()]);
-  }
-
-  await app.listen({ port: config.port, host: '0.0.0.0' });
-  stops.unshift(['http', () => app.close()]);
+  stops.unshift(['service (http, dispatcher, worker drain)', () => service.stop()]);
+  await service.app.listen({ port: config.port, host: '0.0.0.0' });
 
   const api = `http://127.0.0.1:${config.port}`;
   console.log(
@@ -124,6 +94,7 @@ async function main() {
       `  API          ${api}/v1`,
       `  OpenAPI      ${api}/openapi.json`,
       `  Health       ${api}/healthz`,
+      `  Metrics      ${api}/metrics`,
       `  Temporal     ${temporalAddress} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`,
       `  Temporal UI  ${uiUrl ?? '(external Temporal: use its own UI)'}`,
       ...payments.banner,

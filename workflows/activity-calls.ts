@@ -1,12 +1,15 @@
 // Activity stubs with one retry policy, and a per-call summary so the
 // history in the Temporal UI reads like the story of the account.
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import type { BillingActivities } from '../activities/contracts';
+import type { BillingActivities } from '../activities';
 
 const options: ActivityOptions = {
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 0 },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
+
+// Stripe keeps idempotency keys for 24 hours: a charge must never be retried later than that.
+const chargeOptions: ActivityOptions = { ...options, scheduleToCloseTimeout: '12 hours' };
 
 const stubs = proxyActivities<BillingActivities>(options);
 
@@ -20,7 +23,8 @@ export function billingActivities(): ActivityCall {
         const stub = stubs[name as keyof BillingActivities] as unknown as {
           executeWithOptions(o: ActivityOptions, args: unknown[]): Promise<unknown>;
         };
-        return (arg: unknown) => stub.executeWithOptions({ ...options, summary }, arg === undefined ? [] : [arg]);
+        const base = name === 'chargeInvoice' ? chargeOptions : options;
+        return (arg: unknown) => stub.executeWithOptions({ ...base, summary }, arg === undefined ? [] : [arg]);
       },
     });
 }

@@ -1,12 +1,15 @@
 // The messages of the workspace billing workflow: what the API sends
 // (updates, signals) and reads (queries). Shared by workflow and client code.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { PAYMENT_SIGNAL_NAME, type PaymentSignal } from '../src/domain/payment-signal';
 import type { EnterpriseTerms, PlanId, PricingConfig } from '../src/domain/pricing';
 import type {
   CreateWorkspaceRequest,
   OnDemandSettings,
   WorkspaceSnapshot,
 } from '../src/domain/workspace';
+
+export type { PaymentSignal };
 
 export const workflowIdFor = (workspaceId: string) => `workspace-billing/${workspaceId}`;
 
@@ -15,6 +18,7 @@ export const FailureCodes = {
   validation: 'validation_failed', // 422
   paymentMethodRequired: 'payment_method_required', // 422
   paymentFailed: 'payment_failed', // 402
+  paymentMethodRejected: 'payment_method_rejected', // 402
   conflict: 'conflict', // 409
   invalidState: 'invalid_state', // 409
 } as const;
@@ -56,14 +60,6 @@ export interface CreateResult {
   workspace: WorkspaceSnapshot;
 }
 
-/** A Stripe webhook outcome, routed here by the API. */
-export interface PaymentSignal {
-  eventId: string;
-  type: 'payment_succeeded' | 'payment_failed';
-  invoiceId: string;
-  paymentIntentId: string;
-  reason?: string;
-}
 
 export interface UnpaidInvoice {
   invoiceId: string;
@@ -91,5 +87,6 @@ export const resumeUpdate = defineUpdate<CancelResult, []>('resume');
 export const setOnDemandUpdate = defineUpdate<OnDemandSettings, [OnDemandSettings]>('setOnDemand');
 export const setFeatureUpdate = defineUpdate<{ disabledFeatures: string[] }, [{ feature: string; enabled: boolean }]>('setFeature');
 export const setPaymentMethodUpdate = defineUpdate<{ paymentMethod: string }, [{ paymentMethod: string }]>('setPaymentMethod');
-export const paymentResultSignal = defineSignal<[PaymentSignal]>('paymentResult');
+/** Stripe webhook outcomes, routed here by the API's webhook endpoint. */
+export const paymentResultSignal = defineSignal<[PaymentSignal]>(PAYMENT_SIGNAL_NAME);
 export const stateQuery = defineQuery<WorkspaceBillingView>('state');

@@ -15,7 +15,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { InvoiceSummary } from '../activities/contracts';
+import type { InvoiceSummary } from '../src/domain/invoice';
 import type { EnterpriseTerms, PricingConfig } from '../src/domain/pricing';
 import { canonicalJson } from '../src/domain/canonical-json';
 import { addMonthsClamped, termAt, type Term } from '../src/domain/terms';
@@ -122,6 +122,12 @@ function rule<T>(fn: () => T): T {
     if (err instanceof BillingRuleError) throw failure(err.code, err.message);
     throw err;
   }
+}
+
+/** The non-retryable ApplicationFailure behind a failed activity, if that is what it is. */
+function activityCause(err: unknown, type: string): ApplicationFailure | null {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure && cause.type === type ? cause : null;
 }
 
 /** The decline reason from a failed charge activity, or null when it is not a payment failure. */
@@ -270,7 +276,10 @@ export class WorkspaceBilling {
     if (Date.now() < until) return false;
     await this.exclusive(async () => {
       if (this.s.phase !== 'retention') return;
-      await this.act(`Purge usage and ledger detail after ${RETENTION_DAYS} days`).purgeWorkspaceData({ workspaceId: this.id });
+      await this.act(`Purge usage and ledger detail after ${RETENTION_DAYS} days`).purgeUsageData({
+        workspaceId: this.id,
+        key: `purge:${this.id}:${this.s.termIndex}`,
+      });
       this.s.status = 'deleted';
       this.s.phase = 'deleted';
       await this.sync('Mark workspace deleted');
@@ -295,7 +304,16 @@ export class WorkspaceBilling {
     this.s.planPriceCents = terms.monthlyPriceCents;
     await this.sync('Create workspace read model');
     if (req.paymentMethod) {
-      await this.act('Attach payment method').ensurePaymentMethod({ workspaceId: this.id, paymentMethod: req.paymentMethod });
+      try {
+        await this.attachPaymentMethod(req.paymentMethod);
+      } catch (err) {
+        if (!(err instanceof ApplicationFailure)) throw err;
+        this.s.phase = 'setup_failed';
+        this.s.status = 'deleted';
+        this.s.setupFailure = { code: err.type ?? FailureCodes.paymentMethodRejected, message: err.message };
+        await this.sync('Payment method rejected: workspace not created');
+        return;
+      }
     }
     const term = this.term();
     const invoice = await this.issueBaseInvoice(term, 0);
@@ -306,7 +324,7 @@ export class WorkspaceBilling {
         this.s.status = 'deleted';
         this.s.setupFailure = { code: FailureCodes.paymentFailed, message: `the first payment failed: ${reason}` };
         await this.sync('First payment failed: workspace not created');
-        await this.finalize(invoice);
+        await this.voidUnpaid(invoice, reason);
         return;
       }
     }
@@ -386,7 +404,7 @@ export class WorkspaceBilling {
     if (invoice && invoice.totalCents > 0) {
       const reason = await this.charge(invoice, 1);
       if (reason !== null) {
-        await this.finalize(invoice);
+        await this.voidUnpaid(invoice, reason);
         throw failure(FailureCodes.paymentFailed, `payment failed: ${reason}`, { reason, invoiceId: invoice.id });
       }
     }
@@ -477,6 +495,23 @@ export class WorkspaceBilling {
       if (reason === null) throw err;
       return reason;
     }
+  }
+
+  /** Attaches a card as the customer's default; a rejected card becomes a failure the API reports. */
+  private async attachPaymentMethod(paymentMethod: string): Promise<void> {
+    try {
+      const r = await this.act('Attach payment method').ensurePaymentMethod({ workspaceId: this.id, paymentMethod });
+      this.s.paymentMethod = r.paymentMethodId;
+    } catch (err) {
+      const rejected = activityCause(err, 'PaymentMethodRejected');
+      if (!rejected) throw err;
+      throw failure(FailureCodes.paymentMethodRejected, `the payment method was rejected: ${rejected.message}`);
+    }
+  }
+
+  /** A sale that did not happen (failed upgrade or purchase): its invoice is voided, keeping its number. */
+  private async voidUnpaid(invoice: InvoiceSummary, reason: string): Promise<void> {
+    await this.act(`Void ${invoice.number}: payment failed`).voidInvoice({ invoiceId: invoice.id, reason });
   }
 
   private async finalize(invoice: InvoiceSummary): Promise<void> {
@@ -712,7 +747,7 @@ export class WorkspaceBilling {
     if (invoice.totalCents > 0) {
       const reason = await this.charge(invoice, 1);
       if (reason !== null) {
-        await this.finalize(invoice);
+        await this.voidUnpaid(invoice, reason);
         throw failure(FailureCodes.paymentFailed, `upgrade payment failed: ${reason}; nothing changed`, {
           reason,
           invoiceId: invoice.id,
@@ -749,22 +784,24 @@ export class WorkspaceBilling {
     if (known?.result) return known.result;
     if (!this.s.paymentMethod) throw failure(FailureCodes.paymentMethodRequired, 'buying credits needs a payment method on file');
     const entry = known ?? { credits: req.credits, attempts: 0, result: null };
+    entry.attempts += 1;
+    remember(this.s.purchases, req.idempotencyKey, entry);
     const key = `purchase:${this.id}:${req.idempotencyKey}`;
+    // One invoice per payment attempt: a declined one is voided, a retry with the same key gets a new one.
     const invoice = await this.act(`Issue invoice for ${req.credits} purchased credits`).issueInvoice({
-      key,
+      key: `${key}:${entry.attempts}`,
       workspaceId: this.id,
       kind: 'credit_purchase',
-      periodStart: Date.now(),
-      periodEnd: Date.now(),
+      // Shown as the term the purchase was made in; the credits themselves never expire.
+      periodStart: this.term().start,
+      periodEnd: this.term().end,
       issuedAt: Date.now(),
       purchase: { credits: req.credits },
     });
-    entry.attempts += 1;
-    remember(this.s.purchases, req.idempotencyKey, entry);
     // Rule 8: credits only after the payment succeeded.
-    const reason = invoice.totalCents > 0 ? await this.charge(invoice, entry.attempts) : null;
+    const reason = invoice.totalCents > 0 ? await this.charge(invoice, 1) : null;
     if (reason !== null) {
-      await this.finalize(invoice);
+      await this.voidUnpaid(invoice, reason);
       throw failure(FailureCodes.paymentFailed, `purchase payment failed: ${reason}`, { reason, invoiceId: invoice.id });
     }
     await this.act(`Grant ${req.credits} purchased credits`).grantPurchasedCredits({ workspaceId: this.id, credits: req.credits, key });
@@ -815,8 +852,7 @@ export class WorkspaceBilling {
   }
 
   private async onSetPaymentMethod(req: { paymentMethod: string }): Promise<{ paymentMethod: string }> {
-    await this.act('Attach new payment method').ensurePaymentMethod({ workspaceId: this.id, paymentMethod: req.paymentMethod });
-    this.s.paymentMethod = req.paymentMethod;
+    await this.attachPaymentMethod(req.paymentMethod);
     // A past-due account is locked out: try its unpaid invoices with the new card at once.
     if (this.s.status === 'past_due') await this.retryUnpaid(true);
     return { paymentMethod: req.paymentMethod };

@@ -38,6 +38,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   [FailureCodes.validation]: 422,
   [FailureCodes.paymentMethodRequired]: 422,
   [FailureCodes.paymentFailed]: 402,
+  [FailureCodes.paymentMethodRejected]: 402,
   [FailureCodes.conflict]: 409,
   [FailureCodes.invalidState]: 409,
 };

@@ -1,7 +1,9 @@
 // Lifecycle endpoints: each one is an update to the workspace workflow (or
 // update-with-start for create); the workflow decides and answers.
 import Type from 'typebox';
+import type { Pool } from '../../db/pool';
 import type { PricingConfig } from '../../domain/pricing';
+import { getWorkspaceView } from '../../ledger/workspace-view';
 import { BillingRuleError, validateCreateRequest, type CreateWorkspaceRequest } from '../../domain/workspace';
 import type { BillingWorkflows } from '../../temporal/billing-client';
 import type { App } from '../app';
@@ -55,7 +57,7 @@ function checkRule(fn: () => unknown): void {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: () => PricingConfig }) {
+export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: () => PricingConfig; pool: Pool }) {
   const wf = deps.workflows;
   return (app: App) => {
     app.post(
@@ -66,7 +68,9 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
         // Checked here as well as in the workflow: update-with-start would start a workflow before refusing.
         checkRule(() => validateCreateRequest(deps.pricing(), body));
         const result = await wf.createWorkspace(body);
-        return reply.status(result.created ? 201 : 200).send(result.workspace);
+        // Answer with the same view GET /v1/workspaces/:id gives (balance included).
+        const view = await getWorkspaceView(deps.pool, body.id);
+        return reply.status(result.created ? 201 : 200).send(view);
       },
     );
 

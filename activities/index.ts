@@ -1,0 +1,29 @@
+// Every activity the billing worker runs, built from injected dependencies
+// so tests run them against the real Postgres and Stripe-compatible servers.
+import type Stripe from 'stripe';
+import type { Pool } from '../src/db/pool';
+import type { InvoiceSeller } from '../src/domain/invoice';
+import type { PricingConfig } from '../src/domain/pricing';
+import { createInvoiceActivities } from './invoices';
+import { createLedgerActivities } from './ledger';
+import { createWorkspaceActivities } from './workspace';
+
+export interface ActivityDeps {
+  pool: Pool;
+  /** Read on each call, so a workflow's next run sees a changed PRICING_CONFIG after a restart. */
+  pricing: () => PricingConfig;
+  stripe: Stripe;
+  outboxDir: string;
+  seller: InvoiceSeller;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const pricing = deps.pricing();
+  return {
+    ...createWorkspaceActivities({ pool: deps.pool, pricing: deps.pricing }),
+    ...createLedgerActivities({ pool: deps.pool, pricing }),
+    ...createInvoiceActivities({ pool: deps.pool, pricing, stripe: deps.stripe, outboxDir: deps.outboxDir, seller: deps.seller }),
+  };
+}
+
+export type BillingActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,105 @@
+// The running service: HTTP API + Temporal worker + outbound dispatcher,
+// wired to already-running infrastructure. `npm start` (src/main.ts) and the
+// end-to-end tests both start it this way.
+import type { Client } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { FastifyBaseLogger } from 'fastify';
+import { createActivities } from '../activities';
+import type { AppConfig } from './config/env';
+import type { Pool } from './db/pool';
+import type { PricingConfig } from './domain/pricing';
+import { buildApp, type App } from './http/app';
+import type { ApiTokens } from './http/auth';
+import { exportRoutes } from './http/routes/export';
+import { healthRoutes } from './http/routes/health';
+import { invoiceRoutes } from './http/routes/invoices';
+import { lifecycleRoutes } from './http/routes/lifecycle';
+import { metricsRoutes } from './http/routes/metrics';
+import { stripeWebhookRoutes } from './http/routes/stripe-webhook';
+import { usageRoutes } from './http/routes/usage';
+import { workspaceReadRoutes } from './http/routes/workspace-read';
+import { startDispatcher } from './notify/dispatcher';
+import type { PaymentsSetup } from './payments/stripe-setup';
+import { BillingWorkflows } from './temporal/billing-client';
+import { createBillingWorker } from './temporal/worker';
+
+export interface ServiceDeps {
+  pool: Pool;
+  pricing: PricingConfig;
+  tokens: ApiTokens;
+  client: Client;
+  workerConnection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  payments: Pick<PaymentsSetup, 'stripe' | 'webhookSecret'>;
+  config: Pick<AppConfig, 'invoiceOutboxDir' | 'seller' | 'notify'>;
+  logger?: FastifyBaseLogger;
+  /** The Temporal SDK runtime's Prometheus endpoint, appended to /metrics. */
+  temporalMetricsUrl?: string;
+}
+
+export interface Service {
+  app: App;
+  worker: Worker;
+  workflows: BillingWorkflows;
+  /** Stops taking requests, drains the worker, stops the dispatcher. */
+  stop(): Promise<void>;
+}
+
+export async function startService(deps: ServiceDeps): Promise<Service> {
+  const { pool, pricing, client } = deps;
+  const workflows = new BillingWorkflows(client, deps.taskQueue);
+
+  const worker = await createBillingWorker({
+    connection: deps.workerConnection,
+    namespace: deps.namespace,
+    taskQueue: deps.taskQueue,
+    activities: createActivities({
+      pool,
+      pricing: () => pricing,
+      stripe: deps.payments.stripe,
+      outboxDir: deps.config.invoiceOutboxDir,
+      seller: deps.config.seller,
+    }),
+  });
+  const workerRun = worker.run();
+
+  const app = await buildApp({
+    tokens: deps.tokens,
+    ...(deps.logger ? { logger: deps.logger } : {}),
+    routes: [
+      metricsRoutes({ ...(deps.temporalMetricsUrl ? { temporalMetricsUrl: deps.temporalMetricsUrl } : {}) }),
+      healthRoutes({ pool, temporalHealthy: async () => void (await client.workflowService.getSystemInfo({})) }),
+      lifecycleRoutes({ workflows, pricing: () => pricing, pool }),
+      workspaceReadRoutes({ pool }),
+      usageRoutes({ pool, pricing }),
+      invoiceRoutes({ pool }),
+      exportRoutes({ pool }),
+      stripeWebhookRoutes({
+        pool,
+        // Without a secret nothing verifies, so every webhook is refused (400).
+        webhookSecret: deps.payments.webhookSecret ?? '',
+        signalPayment: (workspaceId, signal) => workflows.signalPayment(workspaceId, signal),
+      }),
+    ],
+  });
+
+  let dispatcher: { stop(): Promise<void> } | null = null;
+  const { url, secret } = deps.config.notify;
+  if (url) {
+    if (!secret) throw new Error('NOTIFY_WEBHOOK_SECRET is required with NOTIFY_WEBHOOK_URL (events are HMAC-signed)');
+    dispatcher = startDispatcher(pool, { url, secret, onError: (err) => app.log.error({ err }, 'notify dispatcher') });
+  }
+
+  return {
+    app,
+    worker,
+    workflows,
+    async stop() {
+      await app.close();
+      await dispatcher?.stop();
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await workerRun;
+    },
+  };
+}
