@@ -78,6 +78,10 @@ export class BillingTestEnv {
       taskQueue: this.taskQueue,
       workflowBundle: this.bundle,
       activities,
+      // No sticky cache: every workflow task replays the history from the
+      // start (a determinism check for free), and a replaced worker never
+      // leaves tasks waiting on a dead worker's sticky queue.
+      maxCachedWorkflows: 0,
     });
     this.workerRun = this.worker.run();
   }

@@ -1,0 +1,156 @@
+// Nothing is granted, charged or invoiced twice: repeated updates, repeated
+// purchase keys (also across continue-as-new), activities that crash after
+// their side effect, and a worker stopped in the middle of a renewal.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BillingActivities } from '../../activities';
+import { workflowIdFor } from '../../workflows/definitions';
+import { BillingTestEnv, DAY } from '../helpers/billing-env';
+
+let t: BillingTestEnv;
+beforeAll(async () => {
+  t = await BillingTestEnv.create();
+});
+afterAll(async () => {
+  await t?.teardown();
+});
+
+async function ledgerCount(id: string, kind: string) {
+  const { rows } = await t.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM credit_ledger WHERE workspace_id = $1 AND kind = $2`,
+    [id, kind],
+  );
+  return rows[0]!.n;
+}
+
+const chargesFor = (id: string) => t.sandbox.charges().filter((c) => c.metadata.workspace_id === id && c.status === 'succeeded');
+
+describe('idempotency', () => {
+  it('the same update id twice is answered once, also after continue-as-new', async () => {
+    const id = 'idem-update';
+    await t.create({ id, plan: 'free', paymentMethod: 'pm_card_visa' });
+    const { workspace } = await t.state(id);
+    const first = await t.workflows.changePlan(id, { plan: 'pro' }, 'req-upgrade-1');
+    const again = await t.workflows.changePlan(id, { plan: 'pro' }, 'req-upgrade-1');
+    expect(again).toEqual(first);
+    expect((await t.invoices(id)).filter((i) => i.kind === 'upgrade')).toHaveLength(1);
+    expect(chargesFor(id)).toHaveLength(1);
+
+    // Renewal continues-as-new: the next run still knows the answer.
+    await t.sleepUntil(workspace.termEnd + 60_000);
+    await t.waitFor(id, (x) => x.workspace.termIndex === 1, 'renewal');
+    const afterRenewal = await t.workflows.changePlan(id, { plan: 'pro' }, 'req-upgrade-1');
+    expect(afterRenewal).toEqual(first);
+    expect((await t.invoices(id)).filter((i) => i.kind === 'upgrade')).toHaveLength(1);
+    expect(chargesFor(id)).toHaveLength(2); // the upgrade and the renewal, nothing more
+  });
+
+  it('the same purchase key twice grants and charges once; a different amount is a conflict', async () => {
+    const id = 'idem-purchase';
+    await t.create({ id, plan: 'free', paymentMethod: 'pm_card_visa' });
+    const { workspace } = await t.state(id);
+    const a = await t.workflows.purchaseCredits(id, { credits: 500, idempotencyKey: 'buy-1' });
+    const b = await t.workflows.purchaseCredits(id, { credits: 500, idempotencyKey: 'buy-1' });
+    expect(b).toEqual(a);
+    expect(a).toMatchObject({ credits: 500, amountCents: 500, status: 'paid' });
+    await expect(t.workflows.purchaseCredits(id, { credits: 900, idempotencyKey: 'buy-1' })).rejects.toMatchObject({
+      statusCode: 409,
+      code: 'conflict',
+    });
+
+    await t.sleepUntil(workspace.termEnd + 60_000); // continue-as-new at renewal
+    await t.waitFor(id, (x) => x.workspace.termIndex === 1, 'renewal');
+    expect(await t.workflows.purchaseCredits(id, { credits: 500, idempotencyKey: 'buy-1' })).toEqual(a);
+    expect(await t.balances(id)).toMatchObject({ purchased_balance: 500 });
+    expect(await ledgerCount(id, 'purchase')).toBe(1);
+    expect(chargesFor(id)).toHaveLength(1); // free plan: only the purchase was charged
+  });
+
+  it('a worker that dies after each side effect of a renewal, and one stopped between activities, change nothing twice', async () => {
+    const id = 'idem-crash';
+    await t.create({ id, plan: 'pro', paymentMethod: 'pm_card_visa' });
+    await t.workflows.setOnDemand(id, { enabled: true, monthlyLimit: 0 });
+    const { workspace } = await t.state(id);
+    expect(await t.useCredits(id, 107)).toBe(107); // 7 credits of overage for the renewal invoice
+
+    // Each renewal activity does its work, then "crashes" before reporting, once.
+    const real = t.realActivities();
+    const crashed = new Set<string>();
+    let stopRequested = false;
+    const crashOnce = <K extends keyof BillingActivities>(name: K) =>
+      (async (input: never) => {
+        const result = await (real[name] as (i: never) => Promise<unknown>)(input);
+        if (!crashed.has(name)) {
+          crashed.add(name);
+          throw new Error(`simulated crash after ${name} committed`);
+        }
+        if (name === 'openTerm' && !stopRequested) {
+          stopRequested = true; // then the worker goes away between activities
+          setImmediate(() => void t.stopWorker());
+        }
+        return result;
+      }) as BillingActivities[K];
+    const crashing: BillingActivities = {
+      ...real,
+      openTerm: crashOnce('openTerm'),
+      issueInvoice: crashOnce('issueInvoice'),
+      chargeInvoice: crashOnce('chargeInvoice'),
+      finalizeInvoice: crashOnce('finalizeInvoice'),
+    };
+    await t.startWorker(crashing);
+
+    const chargesBefore = chargesFor(id).length;
+    // The test server does not move time while a workflow task waits for a
+    // worker, so the clock runs on in the background while we swap workers.
+    const sleeping = t.sleepUntil(workspace.termEnd + 60_000);
+    for (let i = 0; i < 400 && !stopRequested; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(stopRequested).toBe(true);
+    await t.startWorker(crashing); // a new worker picks the renewal up where it stopped
+    await sleeping;
+    await t.waitFor(id, (x) => x.workspace.termIndex === 1, 'renewal');
+    await t.env.sleep(DAY);
+
+    expect([...crashed].sort()).toEqual(['chargeInvoice', 'finalizeInvoice', 'issueInvoice', 'openTerm']);
+    expect(await ledgerCount(id, 'grant')).toBe(2); // term 0 and term 1, once each
+    expect(await t.balances(id)).toMatchObject({ plan_balance: 100, overage_used: 0, term_index: 1 });
+    const renewals = (await t.invoices(id)).filter((i) => i.business_key === `renewal:${id}:1`);
+    expect(renewals).toHaveLength(1);
+    expect(renewals[0]).toMatchObject({ status: 'paid', subtotal_cents: 2900 + 7 });
+    expect(chargesFor(id).length).toBe(chargesBefore + 1);
+    await t.startWorker(real);
+    const finalized = await t.pool.query(`SELECT count(*)::int AS n FROM outbox_events WHERE dedupe_key LIKE $1`, [
+      `invoice.finalized:${renewals[0]!.id}:%`,
+    ]);
+    expect(finalized.rows[0].n).toBe(1);
+  });
+
+  it('continue-as-new happens at every renewal and carries the state', async () => {
+    const id = 'idem-chain';
+    await t.create({ id, plan: 'growth', paymentMethod: 'pm_card_visa' });
+    await t.workflows.setOnDemand(id, { enabled: true, monthlyLimit: 1000 });
+    await t.workflows.setFeature(id, 'slack', false);
+    await t.workflows.changePlan(id, { plan: 'pro' }); // scheduled: survives into the next run until applied
+    const before = await t.state(id);
+    const handle = t.env.client.workflow.getHandle(workflowIdFor(id));
+    const firstRunId = (await handle.describe()).runId;
+
+    for (let n = 1; n <= 2; n++) {
+      await t.sleepUntil(before.workspace.termEnd + (n - 1) * 31 * DAY + 60_000);
+      await t.waitFor(id, (x) => x.workspace.termIndex === n, `term ${n}`);
+    }
+    const desc = await handle.describe();
+    expect(desc.runId).not.toBe(firstRunId);
+    const firstRun = await t.env.client.workflow.getHandle(workflowIdFor(id), firstRunId).fetchHistory();
+    const lastEvent = firstRun.events![firstRun.events!.length - 1]!;
+    expect(lastEvent.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+
+    const after = await t.state(id);
+    expect(after.workspace).toMatchObject({
+      plan: 'pro', // the scheduled downgrade applied at the first renewal
+      onDemand: { enabled: true, monthlyLimit: 1000 },
+      disabledFeatures: ['slack'],
+      anchorAt: before.workspace.anchorAt,
+      termIndex: 2,
+    });
+    expect(after.scheduledChange).toBeNull();
+  });
+});
