@@ -1,5 +1,5 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createInvoiceActivities } from '../../activities/invoices';
@@ -20,8 +20,7 @@ let sandbox: StripeSandbox;
 let acts: ReturnType<typeof createInvoiceActivities>;
 
 beforeAll(async () => {
-  // Expected activity failures are asserted on below; keep the worker's log to errors.
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  // (test/helpers/temporal keeps the worker's log to errors: expected failures are asserted on below.)
   [env, bundle] = await Promise.all([
     createTimeSkippingEnv(),
     bundleWorkflows(fileURLToPath(new URL('./fixtures/charge-with-retries.ts', import.meta.url))),
