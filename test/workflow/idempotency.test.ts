@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BillingActivities } from '../../activities';
 import { workflowIdFor } from '../../workflows/definitions';
+import { BillingPlan, BillingStatus, BillingTermEnd, BillingWorkspaceId } from '../../workflows/search-attributes';
 import { BillingTestEnv, DAY } from '../helpers/billing-env';
 
 let t: BillingTestEnv;
@@ -25,6 +26,24 @@ async function ledgerCount(id: string, kind: string) {
 const chargesFor = (id: string) => t.sandbox.charges().filter((c) => c.metadata.workspace_id === id && c.status === 'succeeded');
 
 describe('idempotency', () => {
+  it('creating a workspace twice: same body answers the same workspace, another body is a conflict', async () => {
+    const req = {
+      id: 'idem-create',
+      name: 'Idem',
+      billingEmail: 'ap@idem.test',
+      billingAddress: { country: 'DE' },
+      plan: 'pro',
+      paymentMethod: 'pm_card_visa',
+    };
+    const first = await t.workflows.createWorkspace(req);
+    const again = await t.workflows.createWorkspace({ ...req, billingAddress: { country: 'DE' } });
+    expect(first.created).toBe(true);
+    expect(again).toEqual({ created: false, workspace: first.workspace });
+    await expect(t.workflows.createWorkspace({ ...req, plan: 'growth' })).rejects.toMatchObject({ statusCode: 409, code: 'conflict' });
+    expect(await t.invoices('idem-create')).toHaveLength(1); // charged once, for the first term
+    expect(await ledgerCount('idem-create', 'grant')).toBe(1);
+  });
+
   it('the same update id twice is answered once, also after continue-as-new', async () => {
     const id = 'idem-update';
     await t.create({ id, plan: 'free', paymentMethod: 'pm_card_visa' });
@@ -139,6 +158,11 @@ describe('idempotency', () => {
     }
     const desc = await handle.describe();
     expect(desc.runId).not.toBe(firstRunId);
+    // Ops find the workspace by its search attributes, kept current across runs.
+    expect(desc.typedSearchAttributes.get(BillingWorkspaceId)).toBe(id);
+    expect(desc.typedSearchAttributes.get(BillingPlan)).toBe('pro');
+    expect(desc.typedSearchAttributes.get(BillingStatus)).toBe('active');
+    expect(desc.typedSearchAttributes.get(BillingTermEnd)?.getTime()).toBe((await t.state(id)).workspace.termEnd);
     const firstRun = await t.env.client.workflow.getHandle(workflowIdFor(id), firstRunId).fetchHistory();
     const lastEvent = firstRun.events![firstRun.events!.length - 1]!;
     expect(lastEvent.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
