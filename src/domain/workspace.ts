@@ -2,16 +2,11 @@
 // API and the workflow's update validators, plan-change classification and
 // the dunning schedule.
 import { planTerms, type EnterpriseTerms, type PlanId, type PricingConfig } from './pricing';
+import type { BillingAddress } from './tax';
 
 export type WorkspaceStatus = 'active' | 'past_due' | 'cancelled' | 'deleted';
 
-export interface BillingAddress {
-  country: string;
-  region?: string;
-  postalCode?: string;
-  line1?: string;
-  city?: string;
-}
+export type { BillingAddress };
 
 export interface CreateWorkspaceRequest {
   id: string;
