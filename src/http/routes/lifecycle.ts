@@ -67,6 +67,15 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
         const body = req.body as CreateWorkspaceRequest;
         // Checked here as well as in the workflow: update-with-start would start a workflow before refusing.
         checkRule(() => validateCreateRequest(deps.pricing(), body));
+        // A purged workspace keeps its id (its invoices refer to it): the id is not reused.
+        const { rows } = await deps.pool.query<{ purged: boolean }>(
+          `SELECT w.status = 'deleted' AND b.workspace_id IS NOT NULL AS purged
+           FROM workspaces w LEFT JOIN credit_balances b ON b.workspace_id = w.id WHERE w.id = $1`,
+          [body.id],
+        );
+        if (rows[0]?.purged) {
+          throw new ApiError(409, 'workspace_deleted', `workspace '${body.id}' was deleted after its retention period; choose another id`);
+        }
         const result = await wf.createWorkspace(body);
         // Answer with the same view GET /v1/workspaces/:id gives (balance included).
         const view = await getWorkspaceView(deps.pool, body.id);
