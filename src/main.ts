@@ -2,7 +2,7 @@
 // embedded unless configured (DATABASE_URL, TEMPORAL_ADDRESS, STRIPE_SECRET_KEY),
 // so the same command serves a real deployment.
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from './config/env';
@@ -15,6 +15,7 @@ import { setUpPayments } from './payments/stripe-setup';
 import { startService } from './service';
 import { toolPaths } from './state-dir';
 import { startDevServer } from './temporal/dev-server';
+import { installTemporalRuntime } from './temporal/runtime';
 
 const log = pino({ name: 'billing' });
 /** Stop actions, most recent first. */
@@ -23,12 +24,7 @@ const stops: Array<[string, () => Promise<unknown>]> = [];
 async function main() {
   const config = loadConfig();
   const metricsPort = Number(process.env.TEMPORAL_METRICS_PORT ?? 9464);
-  // We drain the worker ourselves on Ctrl-C, in order with everything else.
-  Runtime.install({
-    logger: new DefaultLogger('WARN'),
-    shutdownSignals: [],
-    telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } },
-  });
+  const { metricsUrl } = installTemporalRuntime({ metricsPort });
   const pricing = loadPricing(); // fail fast on a bad PRICING_CONFIG
   const tokens = resolveTokens(config.stateDir, { api: config.apiToken, read: config.readToken });
 
@@ -81,7 +77,7 @@ async function main() {
     payments,
     config,
     logger: log,
-    temporalMetricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    temporalMetricsUrl: metricsUrl,
   });
   stops.unshift(['service (http, dispatcher, worker drain)', () => service.stop()]);
   await service.app.listen({ port: config.port, host: '0.0.0.0' });
