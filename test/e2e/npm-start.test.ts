@@ -72,7 +72,7 @@ describe('npm start on a fresh state folder', () => {
     const call = apiClient(printed.API!.replace(/\/v1$/, ''), printed['API token']!);
     expect((await call('GET', '/healthz', { token: null })).body).toEqual({ status: 'ok', checks: { postgres: 'ok', temporal: 'ok' } });
     expect((await fetch(printed.Health!)).status).toBe(200);
-    expect((await (await fetch(printed.OpenAPI!)).json()).openapi).toMatch(/^3\./);
+    expect(((await (await fetch(printed.OpenAPI!)).json()) as { openapi: string }).openapi).toMatch(/^3\./);
     const ui = await fetch(printed['Temporal UI']!);
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('<html');
