@@ -2,10 +2,11 @@
 // 6), so ops can filter by them on any Temporal: the dev server already has
 // them (start-dev flags), a self-hosted cluster gets them on first start.
 import type { ConnectionLike } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+// A CommonJS package: Node's ESM loader sees only its default export.
+import proto from '@temporalio/proto';
 import { billingSearchAttributes } from '../../workflows/search-attributes';
 
-const { IndexedValueType } = temporal.api.enums.v1;
+const { IndexedValueType } = proto.temporal.api.enums.v1;
 const TYPES = { Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, Datetime: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME };
 
 /** Adds the missing ones; throws when one exists with another type or cannot be added (Temporal Cloud: add them in its UI). */
