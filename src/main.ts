@@ -23,14 +23,13 @@ const stops: Array<[string, () => Promise<unknown>]> = [];
 
 async function main() {
   const config = loadConfig();
-  const metricsPort = Number(process.env.TEMPORAL_METRICS_PORT ?? 9464);
-  const { metricsUrl } = installTemporalRuntime({ metricsPort });
+  const { metricsUrl } = installTemporalRuntime({ metricsPort: config.temporal.metricsPort });
   const pricing = loadPricing(); // fail fast on a bad PRICING_CONFIG
   const tokens = resolveTokens(config.stateDir, { api: config.apiToken, read: config.readToken });
 
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
-    const port = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
+    const port = config.embeddedPostgresPort;
     const pg = await startEmbeddedPostgres({ dataDir: path.join(config.stateDir, 'postgres'), port, persistent: true });
     stops.unshift(['postgres', () => pg.stop()]);
     databaseUrl = pg.adminUrl;
@@ -49,7 +48,7 @@ async function main() {
     const dev = await startDevServer({
       cli,
       stateDir: config.stateDir,
-      port: Number(process.env.TEMPORAL_DEV_PORT ?? 7233),
+      port: config.temporal.devPort,
       uiPort: config.temporal.uiPort,
       namespace: config.temporal.namespace,
     });
