@@ -10,6 +10,7 @@ import type { PricingConfig } from '../src/domain/pricing';
 import { PermanentInvoiceError } from '../src/invoices/errors';
 import { finalizeInvoice, type FinalizedInvoice } from '../src/invoices/finalize';
 import * as store from '../src/invoices/store';
+import { paymentFailures } from '../src/metrics';
 import { chargeInvoice, type ChargeResult } from '../src/payments/charge';
 import { ensurePaymentMethod } from '../src/payments/customers';
 import { PaymentFailedError, PaymentMethodRejectedError, PermanentStripeError } from '../src/payments/errors';
@@ -81,7 +82,15 @@ export function createInvoiceActivities(deps: InvoiceActivityDeps) {
      * a dunning retry passes the next attempt number. Zero totals are not charged.
      */
     async chargeInvoice(input: { invoiceId: string; attempt: number }): Promise<ChargeResult> {
-      return failing(() => chargeInvoice(pool, stripe, input.invoiceId, input.attempt));
+      return failing(async () => {
+        try {
+          return await chargeInvoice(pool, stripe, input.invoiceId, input.attempt);
+        } catch (err) {
+          // A decline is not retried, so each failed attempt counts once.
+          if (err instanceof PaymentFailedError) paymentFailures.inc({ reason: err.declineCode ?? err.code });
+          throw err;
+        }
+      });
     },
 
     /** Records a payment confirmed by a webhook (idempotent; the first payment wins). */

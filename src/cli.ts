@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { Command } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { MAX_HISTORY_PAGE } from './http/schemas/usage';
 import { stateDir } from './state-dir';
 import { workflowIdFor } from '../workflows/definitions';
 
@@ -180,7 +181,7 @@ export function buildCli(): Command {
       const rows: Array<Record<string, unknown>> = [];
       let cursor: string | undefined;
       do {
-        const q = new URLSearchParams({ limit: '500', ...(cursor ? { cursor } : {}) });
+        const q = new URLSearchParams({ limit: String(MAX_HISTORY_PAGE), ...(cursor ? { cursor } : {}) });
         const page = (await apiJson(g(), 'GET', `/v1/workspaces/${encodeURIComponent(id)}/usage/history?${q}`)) as {
           data?: Array<Record<string, unknown>>;
           nextCursor?: string | null;

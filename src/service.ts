@@ -21,6 +21,7 @@ import { workspaceReadRoutes } from './http/routes/workspace-read';
 import { startDispatcher } from './notify/dispatcher';
 import type { PaymentsSetup } from './payments/stripe-setup';
 import { BillingWorkflows } from './temporal/billing-client';
+import { registerSearchAttributes } from './temporal/register-search-attributes';
 import { createBillingWorker } from './temporal/worker';
 
 export interface ServiceDeps {
@@ -49,6 +50,8 @@ export interface Service {
 export async function startService(deps: ServiceDeps): Promise<Service> {
   const { pool, pricing, client } = deps;
   const workflows = new BillingWorkflows(client, deps.taskQueue);
+  const { added } = await registerSearchAttributes(client.connection, deps.namespace);
+  if (added.length) deps.logger?.info({ added, namespace: deps.namespace }, 'registered search attributes');
 
   const worker = await createBillingWorker({
     connection: deps.workerConnection,

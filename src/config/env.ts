@@ -7,8 +7,25 @@ export interface AppConfig {
   port: number;
   stateDir: string;
   databaseUrl: string | undefined;
-  temporal: { address: string | undefined; namespace: string; taskQueue: string; uiPort: number };
-  stripe: { secretKey: string | undefined; apiBase: string | undefined; webhookSecret: string | undefined };
+  /** Port of the embedded Postgres (without DATABASE_URL). */
+  embeddedPostgresPort: number;
+  temporal: {
+    address: string | undefined;
+    namespace: string;
+    taskQueue: string;
+    /** Ports of the embedded dev server and its UI (without TEMPORAL_ADDRESS). */
+    devPort: number;
+    uiPort: number;
+    /** Where the Temporal SDK runtime's Prometheus exporter listens (appended to GET /metrics). */
+    metricsPort: number;
+  };
+  stripe: {
+    secretKey: string | undefined;
+    apiBase: string | undefined;
+    webhookSecret: string | undefined;
+    /** Port of the local Stripe sandbox (without STRIPE_SECRET_KEY). */
+    sandboxPort: number;
+  };
   invoiceOutboxDir: string;
   notify: { url: string | undefined; secret: string | undefined };
   apiToken: string | undefined;
@@ -32,16 +49,20 @@ export function loadConfig(): AppConfig {
     port: int('PORT', 3000),
     stateDir: dir,
     databaseUrl: opt('DATABASE_URL'),
+    embeddedPostgresPort: int('EMBEDDED_PG_PORT', 54329),
     temporal: {
       address: opt('TEMPORAL_ADDRESS'),
       namespace: opt('TEMPORAL_NAMESPACE') ?? 'default',
       taskQueue: opt('TEMPORAL_TASK_QUEUE') ?? 'billing',
+      devPort: int('TEMPORAL_DEV_PORT', 7233),
       uiPort: int('TEMPORAL_UI_PORT', 8233),
+      metricsPort: int('TEMPORAL_METRICS_PORT', 9464),
     },
     stripe: {
       secretKey: opt('STRIPE_SECRET_KEY'),
       apiBase: opt('STRIPE_API_BASE'),
       webhookSecret: opt('STRIPE_WEBHOOK_SECRET'),
+      sandboxPort: int('STRIPE_SANDBOX_PORT', 12112),
     },
     invoiceOutboxDir: path.resolve(opt('INVOICE_OUTBOX_DIR') ?? path.join(dir, 'invoice-outbox')),
     notify: { url: opt('NOTIFY_WEBHOOK_URL'), secret: opt('NOTIFY_WEBHOOK_SECRET') },

@@ -87,9 +87,17 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     },
   });
 
+  // Bodies are JSON (the Stripe webhook route reads its raw bytes in its own scope):
+  // without Fastify's text/plain parser, any other content type is a 415.
+  app.removeContentTypeParser('text/plain');
+
   for (const register of opts.routes) await register(app);
 
-  app.get('/openapi.json', { config: { auth: false }, schema: { hide: true } }, async () => app.swagger());
+  app.get(
+    '/openapi.json',
+    { config: { auth: false }, schema: { tags: ['ops'], summary: 'This API description (OpenAPI 3)', security: [] } },
+    async () => app.swagger(),
+  );
 
   return app;
 }

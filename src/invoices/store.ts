@@ -13,6 +13,7 @@ import {
 import { formatInvoiceNumber, invoiceYear, MAX_INVOICES_PER_YEAR } from '../domain/invoice-number';
 import type { PricingConfig } from '../domain/pricing';
 import type { BillingAddress } from '../domain/tax';
+import { invoicesIssued } from '../metrics';
 import { PermanentInvoiceError } from './errors';
 
 type Db = Pool | PoolClient;
@@ -162,7 +163,7 @@ export async function issueInvoice(
   const year = invoiceYear(input.issuedAt);
 
   try {
-    return await inTransaction(pool, async (tx) => {
+    const issued = await inTransaction(pool, async (tx) => {
       // The year's counter row stays locked until commit: issuers of one year take turns,
       // and a rollback returns the number, so the sequence has no gaps.
       const { rows: seqRows } = await tx.query<{ last_number: number }>(
@@ -212,6 +213,9 @@ export async function issueInvoice(
       }
       return summaryOf(row);
     });
+    // Counted here, where a new number was committed: a repeated call returns the stored invoice above.
+    invoicesIssued.inc({ kind: input.kind });
+    return issued;
   } catch (err) {
     if (!(err instanceof KeyAlreadyIssued)) throw err;
     const winner = await findRowByKey(pool, input.key);

@@ -32,7 +32,7 @@ export async function setUpPayments(config: AppConfig): Promise<PaymentsSetup> {
   }
   const webhookSecret = config.stripe.webhookSecret ?? `whsec_sandbox_${randomBytes(16).toString('hex')}`;
   const sandbox = await StripeSandbox.start({
-    port: Number(process.env.STRIPE_SANDBOX_PORT ?? 12112),
+    port: config.stripe.sandboxPort,
     stateFile: path.join(config.stateDir, 'stripe-sandbox.json'),
     webhook: { url: `http://127.0.0.1:${config.port}/v1/stripe/webhook`, secret: webhookSecret },
   });

@@ -107,13 +107,16 @@ export class BillingWorkflows {
     );
   }
 
-  /** The purchase's own idempotency key names the update, so a retried request is answered, not re-run. */
+  /**
+   * The workflow keeps purchases by idempotency key (a paid key is answered, not
+   * charged again; other credits are a 409; a refused or declined attempt may be
+   * retried with the same key). So every request is a new update: an update id
+   * derived from the key would make Temporal replay a refusal within the run,
+   * even after a card was added.
+   */
   purchaseCredits(workspaceId: string, req: PurchaseRequest): Promise<PurchaseResult> {
     return this.call(workspaceId, () =>
-      this.handle(workspaceId).executeUpdate(purchaseCreditsUpdate, {
-        args: [req],
-        updateId: `purchase:${req.idempotencyKey}:${req.credits}`,
-      }),
+      this.handle(workspaceId).executeUpdate(purchaseCreditsUpdate, { args: [req], updateId: this.updateId('purchase') }),
     );
   }
 

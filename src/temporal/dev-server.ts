@@ -36,6 +36,8 @@ export async function startDevServer(opts: {
   port: number;
   uiPort: number;
   namespace: string;
+  /** Custom search attributes to create at start (name -> type); ours by default. */
+  searchAttributes?: Record<string, string>;
 }): Promise<DevServer> {
   const dir = path.join(opts.stateDir, 'temporal');
   mkdirSync(dir, { recursive: true });
@@ -47,9 +49,13 @@ export async function startDevServer(opts: {
     '--db-filename', path.join(dir, 'temporal.sqlite'),
     '--namespace', opts.namespace,
     '--log-level', 'error',
-    ...Object.entries(billingSearchAttributes).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
+    ...Object.entries(opts.searchAttributes ?? billingSearchAttributes).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
   ];
   const child = spawn(opts.cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Never leave a dev server behind when this process ends without stopping it (a crash, process.exit).
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   await waitForPort(opts.port, 60_000, () =>

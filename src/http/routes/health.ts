@@ -10,7 +10,7 @@ export interface HealthDeps {
 /** GET /healthz: 200 when Postgres (and Temporal, when configured) answer, else 503. */
 export function healthRoutes(deps: HealthDeps) {
   return (app: App) => {
-    app.get('/healthz', { config: { auth: false }, schema: { tags: ['ops'] } }, async (_req, reply) => {
+    app.get('/healthz', { config: { auth: false }, schema: { tags: ['ops'], summary: 'Postgres and Temporal reachable: 200, else 503', security: [] } }, async (_req, reply) => {
       const checks: Record<string, string> = {};
       const check = async (name: string, fn: () => Promise<unknown>) => {
         try {

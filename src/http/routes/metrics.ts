@@ -10,7 +10,8 @@ export function metricsRoutes(deps: { temporalMetricsUrl?: string }) {
       httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     });
 
-    app.get('/metrics', { config: { auth: false }, schema: { hide: true } }, async (_req, reply) => {
+    const schema = { tags: ['ops'], summary: 'Prometheus metrics (text exposition format)', security: [] };
+    app.get('/metrics', { config: { auth: false }, schema }, async (_req, reply) => {
       let body = await registry.metrics();
       if (deps.temporalMetricsUrl) {
         try {

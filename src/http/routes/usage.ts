@@ -3,6 +3,7 @@ import type { Pool } from '../../db/pool';
 import type { PricingConfig } from '../../domain/pricing';
 import { checkAndDebit } from '../../ledger/check-and-debit';
 import { usageHistory, usageSummary } from '../../ledger/usage-reports';
+import { creditsDebited, usageRefusals } from '../../metrics';
 import type { App } from '../app';
 import { ApiError, notFound } from '../errors';
 import { UsageBody, UsageCharge, UsageHistoryQuery, UsageHistoryResponse, UsageSummaryQuery, UsageSummaryResponse } from '../schemas/usage';
@@ -22,8 +23,12 @@ export function usageRoutes(deps: UsageRouteDeps) {
       { schema: { tags: ['usage'], params: WorkspaceParams, body: UsageBody, response: { 200: UsageCharge } } },
       async (req, reply) => {
         const outcome = await checkAndDebit(deps.pool, deps.pricing, { workspaceId: req.params.id, ...req.body });
-        if (!outcome.ok) throw new ApiError(outcome.status, outcome.code, outcome.message, outcome.details);
+        if (!outcome.ok) {
+          usageRefusals.inc({ reason: outcome.code });
+          throw new ApiError(outcome.status, outcome.code, outcome.message, outcome.details);
+        }
         if (outcome.replayed) void reply.header('idempotent-replayed', 'true');
+        else for (const [bucket, credits] of Object.entries(outcome.charge.buckets)) if (credits > 0) creditsDebited.inc({ bucket }, credits);
         return outcome.charge;
       },
     );

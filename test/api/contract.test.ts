@@ -1,0 +1,232 @@
+// The HTTP contract of SPEC section 7, over real HTTP against the running
+// service (Temporal dev server, Stripe sandbox, Postgres): every route's
+// 401/403, and the 404/409/422 (and 400/402/413/415) answers bad requests get,
+// each in the {"error": {code, message}} shape, changing nothing. Plus the
+// OpenAPI document: valid OpenAPI 3 and listing every route.
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient, usageBody, workspaceBody, type ApiCall } from '../helpers/http';
+import { SPEC_ROUTES, urlFor } from '../helpers/spec-routes';
+import { startStack, type Stack } from '../helpers/stack';
+import { uniqueId } from '../helpers/workspaces';
+
+let stack: Stack;
+let call: ApiCall;
+const id = uniqueId('contract');
+const ws = `/v1/workspaces/${id}`;
+const unknown = `/v1/workspaces/${uniqueId('missing')}`;
+let invoiceId: string;
+let viewBefore: unknown;
+
+beforeAll(async () => {
+  stack = await startStack();
+  call = apiClient(stack.api, stack.tokens.api);
+  expect((await call('POST', '/v1/workspaces', { body: workspaceBody(id) })).status).toBe(201);
+  expect((await call('PUT', `${ws}/payment-method`, { body: { paymentMethod: 'pm_card_visa' } })).status).toBe(200);
+  const bought = await call('POST', `${ws}/purchases`, { body: { credits: 100, idempotencyKey: 'contract-buy' } });
+  expect(bought.status).toBe(201);
+  invoiceId = bought.body.invoiceId;
+  expect((await call('PUT', `${ws}/features/reports`, { body: { enabled: false } })).status).toBe(200);
+  expect((await call('POST', `${ws}/usage`, { body: usageBody('used-once') })).status).toBe(200);
+  viewBefore = (await call('GET', ws)).body;
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** A valid request per write route: with the read token it must change nothing. */
+const WRITE_BODIES: Record<string, unknown> = {
+  'POST /v1/workspaces': workspaceBody(uniqueId('never')),
+  'POST /v1/workspaces/{id}/plan': { plan: 'growth' },
+  'PUT /v1/workspaces/{id}/payment-method': { paymentMethod: 'pm_card_mastercard' },
+  'POST /v1/workspaces/{id}/purchases': { credits: 100, idempotencyKey: 'read-token-buy' },
+  'PUT /v1/workspaces/{id}/on-demand': { enabled: true, monthlyLimit: 5 },
+  'PUT /v1/workspaces/{id}/features/{feature}': { enabled: false },
+  'POST /v1/workspaces/{id}/usage': usageBody('read-token-usage'),
+};
+
+const bearerRoutes = SPEC_ROUTES.filter((r) => r.bearer);
+const label = (r: { method: string; path: string }) => `${r.method} ${r.path}`;
+
+describe('authentication (every bearer route)', () => {
+  it.each(bearerRoutes.map((r) => [label(r), r] as const))('%s: 401 without a token and with a wrong one', async (_, route) => {
+    const url = urlFor(route, { id, invoiceId });
+    for (const token of [null, 'bk_full_wrong']) {
+      const res = await call(route.method, url, { token, body: WRITE_BODIES[label(route)] });
+      expect(res.status).toBe(401);
+      expect(res.body.error).toMatchObject({ code: 'unauthorized', message: expect.any(String) });
+    }
+  });
+
+  const writes = bearerRoutes.filter((r) => r.method !== 'GET');
+  it.each(writes.map((r) => [label(r), r] as const))('%s: 403 for the read-only token', async (_, route) => {
+    const res = await call(route.method, urlFor(route, { id, invoiceId }), { token: stack.tokens.read, body: WRITE_BODIES[label(route)] });
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe('forbidden');
+  });
+
+  const reads = bearerRoutes.filter((r) => r.method === 'GET');
+  it.each(reads.map((r) => [label(r), r] as const))('%s: 200 for the read-only token', async (_, route) => {
+    const res = await call(route.method, urlFor(route, { id, invoiceId }), { token: stack.tokens.read });
+    expect(res.status).toBe(200);
+  });
+
+  it('public routes need no token', async () => {
+    for (const url of ['/healthz', '/metrics', '/openapi.json']) expect((await call('GET', url, { token: null })).status).toBe(200);
+  });
+});
+
+type Case = [what: string, method: string, url: () => string, body: unknown, status: number, code: string];
+
+const tooLong = 'x'.repeat(65);
+const cases: Case[] = [
+  // POST /v1/workspaces
+  ['create: a number for a string', 'POST', () => '/v1/workspaces', workspaceBody(uniqueId('c'), { name: 42 }), 422, 'validation_failed'],
+  ['create: an unknown field', 'POST', () => '/v1/workspaces', workspaceBody(uniqueId('c'), { colour: 'red' }), 422, 'validation_failed'],
+  ['create: an unknown address field', 'POST', () => '/v1/workspaces', workspaceBody(uniqueId('c'), { billingAddress: { country: 'US', planet: 'Mars' } }), 422, 'validation_failed'],
+  ['create: billingEmail missing', 'POST', () => '/v1/workspaces', { ...workspaceBody(uniqueId('c')), billingEmail: undefined }, 422, 'validation_failed'],
+  ['create: not an email', 'POST', () => '/v1/workspaces', workspaceBody(uniqueId('c'), { billingEmail: 'finance' }), 422, 'validation_failed'],
+  ['create: a lower-case country', 'POST', () => '/v1/workspaces', workspaceBody(uniqueId('c'), { billingAddress: { country: 'us' } }), 422, 'validation_failed'],
+  ['create: an id with spaces', 'POST', () => '/v1/workspaces', workspaceBody('has spaces'), 422, 'validation_failed'],
+  ['create: an id of 65 characters', 'POST', () => '/v1/workspaces', workspaceBody(tooLong), 422, 'validation_failed'],
+  ['create: a name of 201 characters', 'POST', () => '/v1/workspaces', workspaceBody(uniqueId('c'), { name: 'n'.repeat(201) }), 422, 'validation_failed'],
+  ['create: an unknown plan', 'POST', () => '/v1/workspaces', workspaceBody(uniqueId('c'), { plan: 'platinum' }), 422, 'validation_failed'],
+  ['create: a paid plan without a card', 'POST', () => '/v1/workspaces', workspaceBody(uniqueId('c'), { plan: 'pro' }), 422, 'payment_method_required'],
+  ['create: enterprise without terms', 'POST', () => '/v1/workspaces', workspaceBody(uniqueId('c'), { plan: 'enterprise', paymentMethod: 'pm_card_visa' }), 422, 'validation_failed'],
+  ['create: terms on a catalog plan', 'POST', () => '/v1/workspaces', workspaceBody(uniqueId('c'), { enterprise: { monthlyCredits: 5, monthlyPriceCents: 0 } }), 422, 'validation_failed'],
+  ['create: negative enterprise credits', 'POST', () => '/v1/workspaces', workspaceBody(uniqueId('c'), { plan: 'enterprise', enterprise: { monthlyCredits: -1, monthlyPriceCents: 0 } }), 422, 'validation_failed'],
+  ['create: a payment method that is not pm_...', 'POST', () => '/v1/workspaces', workspaceBody(uniqueId('c'), { paymentMethod: 'card_4242' }), 422, 'validation_failed'],
+  ['create: the same id with a different body', 'POST', () => '/v1/workspaces', workspaceBody(id, { name: 'Someone else' }), 409, 'conflict'],
+  // GET /v1/workspaces/:id
+  ['workspace: unknown', 'GET', () => unknown, undefined, 404, 'not_found'],
+  ['workspace: an id of 65 characters', 'GET', () => `/v1/workspaces/${tooLong}`, undefined, 422, 'validation_failed'],
+  // POST .../plan
+  ['plan: unknown workspace', 'POST', () => `${unknown}/plan`, { plan: 'pro' }, 404, 'not_found'],
+  ['plan: unknown plan', 'POST', () => `${ws}/plan`, { plan: 'platinum' }, 422, 'validation_failed'],
+  ['plan: missing plan', 'POST', () => `${ws}/plan`, {}, 422, 'validation_failed'],
+  ['plan: an unknown field', 'POST', () => `${ws}/plan`, { plan: 'pro', when: 'now' }, 422, 'validation_failed'],
+  ['plan: enterprise without terms', 'POST', () => `${ws}/plan`, { plan: 'enterprise' }, 422, 'validation_failed'],
+  ['plan: a number for the plan', 'POST', () => `${ws}/plan`, { plan: 2 }, 422, 'validation_failed'],
+  // cancel / resume
+  ['cancel: unknown workspace', 'POST', () => `${unknown}/cancel`, undefined, 404, 'not_found'],
+  ['resume: unknown workspace', 'POST', () => `${unknown}/resume`, undefined, 404, 'not_found'],
+  // PUT .../payment-method
+  ['payment method: unknown workspace', 'PUT', () => `${unknown}/payment-method`, { paymentMethod: 'pm_card_visa' }, 404, 'not_found'],
+  ['payment method: not pm_...', 'PUT', () => `${ws}/payment-method`, { paymentMethod: 'tok_visa' }, 422, 'validation_failed'],
+  ['payment method: missing', 'PUT', () => `${ws}/payment-method`, {}, 422, 'validation_failed'],
+  ['payment method: one Stripe does not know', 'PUT', () => `${ws}/payment-method`, { paymentMethod: 'pm_does_not_exist' }, 402, 'payment_method_rejected'],
+  // POST .../purchases
+  ['purchase: unknown workspace', 'POST', () => `${unknown}/purchases`, { credits: 100, idempotencyKey: 'k' }, 404, 'not_found'],
+  ['purchase: below the minimum', 'POST', () => `${ws}/purchases`, { credits: 99, idempotencyKey: 'k-99' }, 422, 'validation_failed'],
+  ['purchase: above the maximum', 'POST', () => `${ws}/purchases`, { credits: 100_001, idempotencyKey: 'k-max' }, 422, 'validation_failed'],
+  ['purchase: not an integer', 'POST', () => `${ws}/purchases`, { credits: 150.5, idempotencyKey: 'k-frac' }, 422, 'validation_failed'],
+  ['purchase: a string for credits', 'POST', () => `${ws}/purchases`, { credits: '1000', idempotencyKey: 'k-str' }, 422, 'validation_failed'],
+  ['purchase: no idempotency key', 'POST', () => `${ws}/purchases`, { credits: 100 }, 422, 'validation_failed'],
+  ['purchase: an unknown field', 'POST', () => `${ws}/purchases`, { credits: 100, idempotencyKey: 'k-x', coupon: 'FREE' }, 422, 'validation_failed'],
+  ['purchase: a used key with other credits', 'POST', () => `${ws}/purchases`, { credits: 200, idempotencyKey: 'contract-buy' }, 409, 'conflict'],
+  // PUT .../on-demand
+  ['on-demand: unknown workspace', 'PUT', () => `${unknown}/on-demand`, { enabled: true, monthlyLimit: 0 }, 404, 'not_found'],
+  ['on-demand: a negative limit', 'PUT', () => `${ws}/on-demand`, { enabled: true, monthlyLimit: -1 }, 422, 'validation_failed'],
+  ['on-demand: a limit too high', 'PUT', () => `${ws}/on-demand`, { enabled: true, monthlyLimit: 10_000_001 }, 422, 'validation_failed'],
+  ['on-demand: a fractional limit', 'PUT', () => `${ws}/on-demand`, { enabled: true, monthlyLimit: 1.5 }, 422, 'validation_failed'],
+  ['on-demand: a string for enabled', 'PUT', () => `${ws}/on-demand`, { enabled: 'yes', monthlyLimit: 0 }, 422, 'validation_failed'],
+  ['on-demand: limit missing', 'PUT', () => `${ws}/on-demand`, { enabled: true }, 422, 'validation_failed'],
+  // PUT .../features/:feature
+  ['feature: unknown workspace', 'PUT', () => `${unknown}/features/chat`, { enabled: false }, 404, 'not_found'],
+  ['feature: a bad feature name', 'PUT', () => `${ws}/features/Chat%20Bot`, { enabled: false }, 422, 'validation_failed'],
+  ['feature: enabled missing', 'PUT', () => `${ws}/features/chat`, {}, 422, 'validation_failed'],
+  ['feature: a string for enabled', 'PUT', () => `${ws}/features/chat`, { enabled: 'false' }, 422, 'validation_failed'],
+  // POST .../usage
+  ['usage: unknown workspace', 'POST', () => `${unknown}/usage`, usageBody('u-404'), 404, 'not_found'],
+  ['usage: an unknown action', 'POST', () => `${ws}/usage`, { ...usageBody('u-action'), action: 'teleport' }, 422, 'unknown_action'],
+  ['usage: a token action without tokens', 'POST', () => `${ws}/usage`, { ...usageBody('u-tokens'), action: 'ai_assist' }, 422, 'validation_failed'],
+  ['usage: negative tokens', 'POST', () => `${ws}/usage`, { ...usageBody('u-neg'), action: 'ai_assist', tokens: -1 }, 422, 'validation_failed'],
+  ['usage: fractional tokens', 'POST', () => `${ws}/usage`, { ...usageBody('u-frac'), action: 'ai_assist', tokens: 1.5 }, 422, 'validation_failed'],
+  ['usage: an unknown field', 'POST', () => `${ws}/usage`, { ...usageBody('u-field'), priority: 'high' }, 422, 'validation_failed'],
+  ['usage: memberId missing', 'POST', () => `${ws}/usage`, { ...usageBody('u-member'), memberId: undefined }, 422, 'validation_failed'],
+  ['usage: a control character in memberId', 'POST', () => `${ws}/usage`, { ...usageBody('u-ctl'), memberId: 'a\u0007b' }, 422, 'validation_failed'],
+  ['usage: a string for alreadyPerformed', 'POST', () => `${ws}/usage`, { ...usageBody('u-ap'), alreadyPerformed: 'true' }, 422, 'validation_failed'],
+  ['usage: a used key with another body', 'POST', () => `${ws}/usage`, { ...usageBody('used-once'), memberId: 'someone-else' }, 409, 'idempotency_conflict'],
+  ['usage: a disabled feature', 'POST', () => `${ws}/usage`, { ...usageBody('u-off'), feature: 'reports' }, 403, 'feature_disabled'],
+  // GET .../usage and .../usage/history
+  ['usage summary: unknown workspace', 'GET', () => `${unknown}/usage`, undefined, 404, 'not_found'],
+  ['usage summary: groupBy=week', 'GET', () => `${ws}/usage?groupBy=week`, undefined, 422, 'validation_failed'],
+  ['usage summary: from is not a date-time', 'GET', () => `${ws}/usage?from=yesterday`, undefined, 422, 'validation_failed'],
+  ['usage summary: from after to', 'GET', () => `${ws}/usage?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z`, undefined, 422, 'validation_failed'],
+  ['usage summary: an unknown parameter', 'GET', () => `${ws}/usage?member=alice`, undefined, 422, 'validation_failed'],
+  ['usage history: unknown workspace', 'GET', () => `${unknown}/usage/history`, undefined, 404, 'not_found'],
+  ['usage history: limit=0', 'GET', () => `${ws}/usage/history?limit=0`, undefined, 422, 'validation_failed'],
+  ['usage history: limit=201', 'GET', () => `${ws}/usage/history?limit=201`, undefined, 422, 'validation_failed'],
+  ['usage history: a bad cursor', 'GET', () => `${ws}/usage/history?cursor=abc`, undefined, 422, 'validation_failed'],
+  // invoices and export
+  ['invoices: unknown workspace', 'GET', () => `${unknown}/invoices`, undefined, 404, 'not_found'],
+  ['invoices: limit=0', 'GET', () => `${ws}/invoices?limit=0`, undefined, 422, 'validation_failed'],
+  ['invoice: unknown id', 'GET', () => `/v1/invoices/${randomUUID()}`, undefined, 404, 'not_found'],
+  ['invoice: not a uuid', 'GET', () => '/v1/invoices/INV-2026-000001', undefined, 422, 'validation_failed'],
+  ['invoice pdf: unknown id', 'GET', () => `/v1/invoices/${randomUUID()}/pdf`, undefined, 404, 'not_found'],
+  ['invoice pdf: not a uuid', 'GET', () => '/v1/invoices/latest/pdf', undefined, 422, 'validation_failed'],
+  ['export: unknown workspace', 'GET', () => `${unknown}/export`, undefined, 404, 'not_found'],
+  ['export: an id of 65 characters', 'GET', () => `/v1/workspaces/${tooLong}/export`, undefined, 422, 'validation_failed'],
+  ['an unknown route', 'GET', () => '/v1/workspaces-all', undefined, 404, 'not_found'],
+];
+
+describe('refusals of bad requests (404, 409, 422, ...)', () => {
+  it.each(cases)('%s: %s -> %i %s', async (_, method, url, body, status, code) => {
+    const res = await call(method, url(), { body });
+    expect(res.status, JSON.stringify(res.body)).toBe(status);
+    expect(res.body).toEqual({ error: expect.objectContaining({ code, message: expect.any(String) }) });
+    expect(res.body.error.message.length).toBeGreaterThan(10);
+  });
+
+  it('400 for malformed JSON, 415 for a body that is not JSON, 413 for a body over 64 KiB', async () => {
+    const malformed = await call('POST', `${ws}/usage`, { raw: '{"idempotencyKey": ' });
+    expect([malformed.status, malformed.body.error.code]).toEqual([400, 'invalid_json']);
+    const text = await call('POST', `${ws}/usage`, { raw: 'hello', headers: { 'content-type': 'text/plain' } });
+    expect([text.status, text.body.error.code]).toEqual([415, 'unsupported_media_type']);
+    const huge = await call('POST', '/v1/workspaces', { body: workspaceBody(uniqueId('big'), { name: 'x'.repeat(70_000) }) });
+    expect([huge.status, huge.body.error.code]).toEqual([413, 'body_too_large']);
+  });
+
+  it('the Stripe webhook refuses events without a valid Stripe signature', async () => {
+    const event = JSON.stringify({ id: 'evt_forged', type: 'payment_intent.succeeded', data: { object: {} } });
+    const unsigned = await call('POST', '/v1/stripe/webhook', { token: null, raw: event });
+    expect([unsigned.status, unsigned.body.error.code]).toEqual([400, 'invalid_signature']);
+    const forged = await call('POST', '/v1/stripe/webhook', { token: null, raw: event, headers: { 'stripe-signature': 't=1,v1=deadbeef' } });
+    expect([forged.status, forged.body.error.code]).toEqual([400, 'invalid_signature']);
+  });
+
+  it('changed nothing: the workspace, its invoices and the refused creations are as before', async () => {
+    expect((await call('GET', ws)).body).toEqual(viewBefore);
+    const invoices = (await call('GET', `${ws}/invoices`)).body.invoices;
+    expect(invoices.map((i: { id: string }) => i.id)).toEqual([invoiceId]);
+    expect((await call('GET', `/v1/workspaces/${(WRITE_BODIES['POST /v1/workspaces'] as { id: string }).id}`)).status).toBe(404);
+    const history = (await call('GET', `${ws}/usage/history`)).body.data;
+    expect(history).toHaveLength(1);
+  });
+});
+
+describe('GET /openapi.json', () => {
+  it('is a valid OpenAPI 3 document listing every route of SPEC section 7', async () => {
+    const res = await call('GET', '/openapi.json', { token: null });
+    expect(res.status).toBe(200);
+    const validator = new Validator();
+    const result = await validator.validate(res.body);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(res.body.openapi).toMatch(/^3\./);
+    const listed = Object.entries(res.body.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
+    );
+    expect(listed.sort()).toEqual(expect.arrayContaining(SPEC_ROUTES.map(label).sort()));
+  });
+
+  it('marks bearer routes as needing the token and the others as public', async () => {
+    const doc = (await call('GET', '/openapi.json', { token: null })).body;
+    for (const route of SPEC_ROUTES) {
+      const op = doc.paths[route.path][route.method.toLowerCase()];
+      const security = op.security ?? doc.security;
+      expect(security, label(route)).toEqual(route.bearer ? [{ bearer: [] }] : []);
+    }
+  });
+});

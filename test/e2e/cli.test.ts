@@ -1,0 +1,157 @@
+// The ops CLI as ops run it (a child process, `tsx src/cli.ts ...`) against
+// the running service and the Temporal dev server's visibility: human tables
+// and --json for every command, and readable failures.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { projectRoot } from '../../src/state-dir';
+import { workflowIdFor } from '../../workflows/definitions';
+import { apiClient, usageBody, workspaceBody, type ApiCall } from '../helpers/http';
+import { startStack, type Stack } from '../helpers/stack';
+import { uniqueId } from '../helpers/workspaces';
+
+const run = promisify(execFile);
+let stack: Stack;
+let call: ApiCall;
+let outDir: string;
+const id = uniqueId('cli');
+const freeId = uniqueId('cli-free');
+
+beforeAll(async () => {
+  stack = await startStack();
+  call = apiClient(stack.api, stack.tokens.api);
+  for (const ws of [id, freeId]) expect((await call('POST', '/v1/workspaces', { body: workspaceBody(ws) })).status).toBe(201);
+  expect((await call('PUT', `/v1/workspaces/${id}/payment-method`, { body: { paymentMethod: 'pm_card_visa' } })).status).toBe(200);
+  for (const [i, member] of ['alice', 'bob, "the builder"'].entries()) {
+    expect((await call('POST', `/v1/workspaces/${id}/usage`, { body: usageBody(`cli-${i}`, member) })).status).toBe(200);
+  }
+  outDir = mkdtempSync(path.join(os.tmpdir(), 'billing-cli-'));
+});
+afterAll(async () => {
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
+  await stack?.stop();
+});
+
+/** Runs the CLI with the stack's addresses in the environment, as an operator's shell would have them. */
+async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  const env = {
+    ...process.env,
+    BILLING_API_URL: stack.api,
+    BILLING_API_TOKEN: stack.tokens.api,
+    TEMPORAL_ADDRESS: stack.temporal.address,
+    TEMPORAL_NAMESPACE: stack.temporal.namespace,
+    TEMPORAL_UI_URL: stack.temporal.uiUrl,
+  };
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: projectRoot, env });
+    return { stdout, stderr, code: 0 };
+  } catch (err) {
+    const e = err as { stdout: string; stderr: string; code: number };
+    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
+  }
+}
+
+async function cliJson(...args: string[]) {
+  const r = await cli('--json', ...args);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+const uiLink = (ws: string) => `${stack.temporal.uiUrl}/namespaces/default/workflows/${encodeURIComponent(workflowIdFor(ws))}`;
+
+describe('ops CLI against the running service', () => {
+  it('show: the workspace, its open invoices and its Temporal UI link', async () => {
+    const [human, json] = await Promise.all([cli('show', id), cliJson('show', id)]);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/^FIELD\s+VALUE$/m);
+    expect(human.stdout).toMatch(new RegExp(`^id\\s+${id}$`, 'm'));
+    expect(human.stdout).toMatch(/^plan\s+free$/m);
+    expect(human.stdout).toMatch(/^balance\s+\{"plan":23,"purchased":0,"total":23\}$/m);
+    expect(human.stdout).toContain(`workflowUrl       ${uiLink(id)}`);
+    expect(human.stdout).toMatch(/Open invoices:\n\(none\)/);
+
+    expect(json).toMatchObject({ workspace: { id, plan: 'free', balance: { plan: 23, purchased: 0, total: 23 } }, openInvoices: [], workflowUrl: uiLink(id) });
+  });
+
+  it('purchase and invoice-pdf: buys credits, then downloads the invoice PDF', async () => {
+    const bought = await cliJson('purchase', id, '100', '--key', 'cli-buy-1');
+    expect(bought).toMatchObject({ credits: 100, amountCents: 100, status: 'paid' });
+    const again = await cli('purchase', id, '100', '--key', 'cli-buy-1');
+    expect(again.stdout).toMatch(new RegExp(`^invoiceId\\s+${bought.invoiceId}$`, 'm'));
+    expect((await call('GET', `/v1/workspaces/${id}`)).body.balance.purchased).toBe(100);
+
+    const file = path.join(outDir, 'purchase.pdf');
+    const human = await cli('invoice-pdf', bought.invoiceId, '-o', file);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(new RegExp(`^FILE\\n${file.replace(/[.]/g, '\\.')}$`, 'm'));
+    expect(readFileSync(file).subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(await cliJson('invoice-pdf', bought.invoiceId, '-o', file)).toEqual({ file });
+  });
+
+  it('plan: upgrades now; cancel and resume answer status and cancelAt', async () => {
+    const upgraded = await cli('plan', id, 'pro');
+    expect(upgraded.code, upgraded.stderr).toBe(0);
+    expect(upgraded.stdout).toMatch(/^effective\s+immediately$/m);
+    expect(upgraded.stdout).toMatch(/^balance\s+\{"plan":100,"purchased":100,"total":200\}$/m);
+
+    const termEnd = (await call('GET', `/v1/workspaces/${id}`)).body.term.end;
+    const cancelled = await cli('cancel', id);
+    expect(cancelled.stdout).toMatch(new RegExp(`^cancelAt\\s+${termEnd}$`, 'm'));
+    expect(await cliJson('resume', id)).toEqual({ status: 'active', cancelAt: null, retentionUntil: null });
+    expect(await cliJson('cancel', id)).toEqual({ status: 'active', cancelAt: termEnd, retentionUntil: null });
+
+    expect(await cliJson('plan', freeId, 'free')).toMatchObject({ effective: 'immediately', plan: 'free', currentPlan: 'free' });
+  });
+
+  it('list: workspaces from Temporal visibility, filtered by plan and status', async () => {
+    // Visibility is eventually consistent: wait until it has indexed the upgrade.
+    const upgraded = `BillingWorkspaceId = '${id}' AND BillingPlan = 'pro'`;
+    while ((await stack.client.workflow.count(upgraded)).count === 0) await sleep(100);
+
+    const all = await cliJson('list');
+    expect(all).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ workspace: id, plan: 'pro', status: 'active', execution: 'RUNNING' }),
+        expect.objectContaining({ workspace: freeId, plan: 'free', status: 'active', execution: 'RUNNING' }),
+      ]),
+    );
+    const termEnd = (await call('GET', `/v1/workspaces/${id}`)).body.term.end;
+    expect(all.find((r: { workspace: string }) => r.workspace === id).termEnd).toBe(termEnd);
+
+    const [pro, pastDue, human] = await Promise.all([cliJson('list', '--plan', 'pro'), cliJson('list', '--status', 'past_due'), cli('list', '--plan', 'free')]);
+    expect(pro.map((r: { workspace: string }) => r.workspace)).toEqual([id]);
+    expect(pastDue).toEqual([]);
+    expect(human.stdout).toMatch(/^WORKSPACE\s+PLAN\s+STATUS\s+TERMEND\s+EXECUTION$/m);
+    expect(human.stdout).toMatch(new RegExp(`^${freeId}\\s+free\\s+active\\s+\\S+Z\\s+RUNNING$`, 'm'));
+    expect(human.stdout).not.toContain(id + ' ');
+  });
+
+  it('export-usage: the usage history as CSV (quoted where needed) or JSON', async () => {
+    const csv = await cli('export-usage', id);
+    expect(csv.code, csv.stderr).toBe(0);
+    const lines = csv.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('at,memberId,action,feature,tokens,credits');
+    expect(lines.slice(1).map((l) => l.replace(/^[^,]+,/, '')).sort()).toEqual([
+      '"bob, ""the builder""",chat_question,chat,,1',
+      'alice,chat_question,chat,,1',
+    ]);
+    const file = path.join(outDir, 'usage.csv');
+    expect((await cli('export-usage', id, '-o', file)).code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(csv.stdout);
+
+    const json = await cliJson('export-usage', id);
+    expect(json.map((r: { memberId: string }) => r.memberId).sort()).toEqual(['alice', 'bob, "the builder"']);
+  });
+
+  it('fails with the API error and exit code 1', async () => {
+    const [missing, tooFew] = await Promise.all([cli('show', 'no-such-workspace'), cli('purchase', id, '5')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toBe("GET /v1/workspaces/no-such-workspace -> 404 not_found: workspace 'no-such-workspace' was not found");
+    expect(tooFew.code).toBe(1);
+    expect(tooFew.stderr).toContain('-> 422 validation_failed: credits must be an integer from 100 to 100000');
+  });
+});
