@@ -91,6 +91,8 @@ export interface WorkspaceState {
   seenPaymentEvents: string[];
   /** Results of recent mutating updates by update id: retries across runs get the first answer. */
   results: Array<[string, unknown]>;
+  /** Refusals of recent updates by update id (absent in states from older runs). */
+  refusals?: Array<[string, { type: string; message: string; details: unknown[] }]>;
   purchases: Array<[string, { credits: number; attempts: number; result: PurchaseResult | null }]>;
 }
 
@@ -164,6 +166,7 @@ function initialState(request: CreateWorkspaceRequest, now: number): WorkspaceSt
     pendingPayments: [],
     seenPaymentEvents: [],
     results: [],
+    refusals: [],
     purchases: [],
   };
 }
@@ -599,9 +602,19 @@ export class WorkspaceBilling {
     const id = currentUpdateInfo()?.id ?? '';
     const seen = this.s.results.find(([k]) => k === id);
     if (seen) return seen[1] as T;
-    const result = await this.exclusive(() => fn(id));
-    remember(this.s.results, id, result);
-    return result;
+    const refused = this.s.refusals?.find(([k]) => k === id);
+    if (refused) throw ApplicationFailure.create({ ...refused[1], nonRetryable: true });
+    try {
+      const result = await this.exclusive(() => fn(id));
+      remember(this.s.results, id, result);
+      return result;
+    } catch (err) {
+      // Temporal answers a repeated update id with its first outcome within a run; this keeps that true after continue-as-new.
+      if (err instanceof ApplicationFailure && err.type) {
+        remember((this.s.refusals ??= []), id, { type: err.type, message: err.message, details: [...(err.details ?? [])] });
+      }
+      throw err;
+    }
   }
 
   private requireSubscribed(action: string): void {

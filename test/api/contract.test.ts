@@ -5,7 +5,8 @@
 // OpenAPI document: valid OpenAPI 3 and listing every route.
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createPool } from '../../src/db/pool';
 import { apiClient, usageBody, workspaceBody, type ApiCall } from '../helpers/http';
 import { SPEC_ROUTES, urlFor } from '../helpers/spec-routes';
 import { startStack, type Stack } from '../helpers/stack';
@@ -186,6 +187,28 @@ describe('refusals of bad requests (404, 409, 422, ...)', () => {
     expect([text.status, text.body.error.code]).toEqual([415, 'unsupported_media_type']);
     const huge = await call('POST', '/v1/workspaces', { body: workspaceBody(uniqueId('big'), { name: 'x'.repeat(70_000) }) });
     expect([huge.status, huge.body.error.code]).toEqual([413, 'body_too_large']);
+  });
+
+  it('409 workspace_deleted for the id of a purged workspace (ids are not reused), writing nothing', async () => {
+    // A workspace whose retention ended: the purge leaves the row (invoices refer to it) marked deleted.
+    const purged = uniqueId('purged');
+    const pool = createPool(inject('databaseUrl'), 1);
+    try {
+      await pool.query(
+        `INSERT INTO workspaces (id, name, billing_email, billing_address, plan, status, anchor_at, term_start, term_end)
+         VALUES ($1, 'Gone', 'gone@example.com', '{"country":"US"}', 'free', 'deleted', now() - interval '90 days',
+                 now() - interval '90 days', now() - interval '60 days')`,
+        [purged],
+      );
+      await pool.query(`INSERT INTO credit_balances (workspace_id, term_index, term_end, plan_balance, purchased_balance)
+                        VALUES ($1, 0, now() - interval '60 days', 0, 0)`, [purged]);
+      const res = await call('POST', '/v1/workspaces', { body: workspaceBody(purged) });
+      expect([res.status, res.body.error.code]).toEqual([409, 'workspace_deleted']);
+      const row = await pool.query(`SELECT status, name FROM workspaces WHERE id = $1`, [purged]);
+      expect(row.rows[0]).toEqual({ status: 'deleted', name: 'Gone' });
+    } finally {
+      await pool.end();
+    }
   });
 
   it('the Stripe webhook refuses events without a valid Stripe signature', async () => {

@@ -1,6 +1,6 @@
 // Every environment variable the service reads is passed by
 // docker-compose.yml (except the embedded-only ports) and documented in
-// docs/operations.md, so the three never drift apart.
+// README.md, so the three never drift apart.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,8 +31,8 @@ describe('deployment configuration', () => {
     expect(expected.filter((v) => !passed.includes(v))).toEqual([]);
   });
 
-  it('docs/operations.md documents every one of them', () => {
-    const doc = read('docs/operations.md');
+  it('README.md documents every one of them', () => {
+    const doc = read('README.md');
     expect(variablesRead().filter((v) => !doc.includes(`\`${v}\``))).toEqual([]);
   });
 });

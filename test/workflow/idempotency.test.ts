@@ -63,6 +63,24 @@ describe('idempotency', () => {
     expect(chargesFor(id)).toHaveLength(2); // the upgrade and the renewal, nothing more
   });
 
+  it('a refused update id keeps its answer after continue-as-new; a new id is a new attempt', async () => {
+    const id = 'idem-refused';
+    await t.create({ id, plan: 'free', paymentMethod: 'pm_card_chargeDeclined' });
+    const { workspace } = await t.state(id);
+    const first = await t.workflows.changePlan(id, { plan: 'pro' }, 'req-declined').catch((e: unknown) => e);
+    expect(first).toMatchObject({ statusCode: 402, code: 'payment_failed' });
+
+    await t.sleepUntil(workspace.termEnd + 60_000); // continue-as-new at renewal
+    await t.waitFor(id, (x) => x.workspace.termIndex === 1, 'renewal');
+    await t.workflows.setPaymentMethod(id, 'pm_card_visa');
+    const again = await t.workflows.changePlan(id, { plan: 'pro' }, 'req-declined').catch((e: unknown) => e);
+    expect(again).toMatchObject({ statusCode: 402, code: 'payment_failed', message: (first as Error).message });
+    expect((await t.state(id)).workspace.plan).toBe('free');
+
+    const fresh = await t.workflows.changePlan(id, { plan: 'pro' }, 'req-after-fix');
+    expect(fresh).toMatchObject({ effective: 'immediately', plan: 'pro' });
+  });
+
   it('the same purchase key twice grants and charges once; a different amount is a conflict', async () => {
     const id = 'idem-purchase';
     await t.create({ id, plan: 'free', paymentMethod: 'pm_card_visa' });
