@@ -12,6 +12,7 @@ import {
   log,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -175,6 +176,8 @@ export class WorkspaceBilling {
   readonly s: WorkspaceState;
   private pricing: PricingConfig | null = null;
   private busy = false;
+  /** Why the main loop is stuck, shown to ops in the UI's current details. */
+  private blocked: string | null = null;
   private readonly act: ActivityCall;
 
   constructor(input: WorkspaceBillingInput) {
@@ -188,8 +191,13 @@ export class WorkspaceBilling {
   }
 
   term(): Term {
-    const t = termAt(this.s.anchor, this.s.termIndex - this.s.anchorTermIndex);
-    return { index: this.s.termIndex, start: t.start, end: t.end };
+    return this.termOf(this.s.termIndex);
+  }
+
+  /** A term of the current subscription by its workspace-wide index. */
+  termOf(index: number): Term {
+    const t = termAt(this.s.anchor, index - this.s.anchorTermIndex);
+    return { index, start: t.start, end: t.end };
   }
 
   snapshot(): WorkspaceSnapshot {
@@ -221,7 +229,7 @@ export class WorkspaceBilling {
   async run(): Promise<void> {
     this.pricing = await this.act('Load the pricing catalog').getPricing();
     if (this.s.phase === 'setup') {
-      await this.exclusive(() => this.setUp());
+      await this.step(() => this.setUp());
       if ((this.s.phase as Phase) === 'setup_failed') {
         // Let the create update that is waiting report the failure.
         await condition(allHandlersFinished);
@@ -255,12 +263,15 @@ export class WorkspaceBilling {
       );
     }
     if (this.s.phase !== 'subscribed') return false;
-    if (this.s.pendingPayments.length > 0) await this.exclusive(() => this.applyPaymentSignals());
+    if (this.s.pendingPayments.length > 0) await this.step(() => this.applyPaymentSignals());
     if (this.nextDunningRetry() !== null && this.nextDunningRetry()! <= Date.now()) {
-      await this.exclusive(() => this.retryUnpaid(false));
+      await this.step(() => this.retryUnpaid(false));
     }
     if (Date.now() >= this.term().end && this.s.phase === 'subscribed') {
-      await this.exclusive(() => (this.s.cancelAt !== null && this.s.cancelAt <= this.term().end ? this.endSubscription() : this.renew()));
+      const ending = this.term();
+      await this.step(() =>
+        this.s.cancelAt !== null && this.s.cancelAt <= ending.end ? this.endSubscription() : this.renew(ending.index + 1),
+      );
       return true;
     }
     return false;
@@ -277,7 +288,7 @@ export class WorkspaceBilling {
     }
     if (this.s.phase !== 'retention') return true; // re-subscribed: new anchor, new run
     if (Date.now() < until) return false;
-    await this.exclusive(async () => {
+    await this.step(async () => {
       if (this.s.phase !== 'retention') return;
       await this.act(`Purge usage and ledger detail after ${RETENTION_DAYS} days`).purgeUsageData({
         workspaceId: this.id,
@@ -336,19 +347,22 @@ export class WorkspaceBilling {
     this.s.phase = 'subscribed';
   }
 
-  private async renew(): Promise<void> {
-    const previous = this.term();
-    if (this.s.scheduledChange) {
+  /** Renews into term `target`; safe to run again after a failure part-way (a blocked step). */
+  private async renew(target: number): Promise<void> {
+    const previous = this.termOf(target - 1);
+    if (this.s.termIndex < target) {
       const change = this.s.scheduledChange;
-      const terms = resolvePlan(this.pricing!, change.plan, change.enterprise);
-      log.info('applying scheduled plan change at renewal', { from: this.s.plan, to: change.plan });
-      this.s.plan = change.plan;
-      this.s.enterprise = change.enterprise ?? null;
-      this.s.planCredits = terms.monthlyCredits;
-      this.s.planPriceCents = terms.monthlyPriceCents;
-      this.s.scheduledChange = null;
+      if (change) {
+        const terms = resolvePlan(this.pricing!, change.plan, change.enterprise);
+        log.info('applying scheduled plan change at renewal', { from: this.s.plan, to: change.plan });
+        this.s.plan = change.plan;
+        this.s.enterprise = change.enterprise ?? null;
+        this.s.planCredits = terms.monthlyCredits;
+        this.s.planPriceCents = terms.monthlyPriceCents;
+        this.s.scheduledChange = null;
+      }
+      this.s.termIndex = target;
     }
-    this.s.termIndex += 1;
     const term = this.term();
     await this.openTerm(term);
     const overage = await this.act(`Read overage of term ${previous.index}`).overageUsed({
@@ -358,7 +372,7 @@ export class WorkspaceBilling {
     const invoice = await this.issueBaseInvoice(term, overage, previous);
     if (invoice && invoice.totalCents > 0) {
       const reason = await this.charge(invoice, 1);
-      if (reason !== null) {
+      if (reason !== null && !this.s.unpaid.some((u) => u.invoiceId === invoice.id)) {
         this.s.unpaid.push({ invoiceId: invoice.id, kind: 'renewal', attempts: 1, firstFailedAt: Date.now(), lastReason: reason });
       }
     }
@@ -572,6 +586,7 @@ export class WorkspaceBilling {
       { key: BillingTermEnd, value: new Date(term.end) },
     ]);
     const lines = [
+      this.blocked ? `**BLOCKED**, retrying: ${this.blocked}` : null,
       `**${this.id}**: ${this.s.plan} plan, **${this.s.status}**`,
       `Term ${term.index}: ${day(term.start)} to ${day(term.end)}`,
       this.s.scheduledChange ? `Scheduled: switch to ${this.s.scheduledChange.plan} at renewal` : null,
@@ -594,6 +609,29 @@ export class WorkspaceBilling {
       return await fn();
     } finally {
       this.busy = false;
+    }
+  }
+
+  /**
+   * A step of the main loop. An activity failure no retry fixes (bad data, a
+   * broken config) must not end a billing workflow for good: the step is
+   * tried again with a growing pause (1 hour doubling up to a day) until ops
+   * fix the cause; the activities are idempotent, so repeating is safe.
+   */
+  private async step(fn: () => Promise<void>): Promise<void> {
+    for (let pauseHours = 1; ; pauseHours = Math.min(pauseHours * 2, 24)) {
+      try {
+        await this.exclusive(fn);
+        this.blocked = null;
+        return;
+      } catch (err) {
+        if (!(err instanceof ActivityFailure || err instanceof BillingRuleError)) throw err;
+        const cause = err instanceof ActivityFailure && err.cause ? `: ${err.cause.message}` : '';
+        this.blocked = `${err.message}${cause}`;
+        log.error('billing step blocked; retrying later', { error: this.blocked, pauseHours });
+        this.publish();
+        await sleep(pauseHours * 3_600_000, { summary: `Blocked (${this.blocked.slice(0, 80)}): retry in ${pauseHours} h` });
+      }
     }
   }
 

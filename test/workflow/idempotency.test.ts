@@ -2,6 +2,7 @@
 // purchase keys (also across continue-as-new), activities that crash after
 // their side effect, and a worker stopped in the middle of a renewal.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApplicationFailure } from '@temporalio/common';
 import type { BillingActivities } from '../../activities';
 import { workflowIdFor } from '../../workflows/definitions';
 import { BillingPlan, BillingStatus, BillingTermEnd, BillingWorkspaceId } from '../../workflows/search-attributes';
@@ -194,5 +195,37 @@ describe('idempotency', () => {
       termIndex: 2,
     });
     expect(after.scheduledChange).toBeNull();
+  });
+});
+
+describe('a renewal step that fails for good', () => {
+  it('does not end the workflow: it is retried after 1 and 2 hours and then renews once', async () => {
+    const id = 'blocked-renewal';
+    await t.create({ id, plan: 'pro', paymentMethod: 'pm_card_visa' });
+    const { workspace } = await t.state(id);
+    const real = t.realActivities();
+    let refusals = 0;
+    await t.startWorker({
+      ...real,
+      openTerm: async (input) => {
+        if (input.termIndex === 1 && refusals < 2) {
+          refusals += 1;
+          throw ApplicationFailure.nonRetryable('simulated bad data', 'term_mismatch');
+        }
+        return real.openTerm(input);
+      },
+    });
+    await t.sleepUntil(workspace.termEnd + 60_000);
+    await t.waitFor(id, () => refusals === 1, 'first refusal');
+    const desc = await t.env.client.workflow.getHandle(workflowIdFor(id)).describe();
+    expect(desc.status.name).toBe('RUNNING');
+
+    await t.sleepUntil(workspace.termEnd + 4 * 3_600_000);
+    const s = await t.waitFor(id, (x) => x.workspace.termIndex === 1, 'renewal after the retries');
+    expect(refusals).toBe(2);
+    expect(s.workspace.status).toBe('active');
+    expect(await ledgerCount(id, 'grant')).toBe(2);
+    expect((await t.invoices(id)).filter((i) => i.kind === 'renewal')).toHaveLength(2);
+    await t.startWorker(real);
   });
 });
