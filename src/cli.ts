@@ -191,7 +191,9 @@ export function buildCli(): Command {
       } while (cursor);
       const cols = ['at', 'memberId', 'action', 'feature', 'tokens', 'credits'];
       const esc = (v: unknown) => {
-        const s = v === null || v === undefined ? '' : String(v);
+        const raw = v === null || v === undefined ? '' : String(v);
+        // A text cell a spreadsheet would read as a formula (member ids come from the backend) is quoted with '.
+        const s = typeof v === 'string' && /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
         return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
       };
       const csv = [cols.join(','), ...rows.map((r) => cols.map((c) => esc(r[c])).join(','))].join('\n') + '\n';

@@ -26,7 +26,8 @@ beforeAll(async () => {
   call = apiClient(stack.api, stack.tokens.api);
   for (const ws of [id, freeId]) expect((await call('POST', '/v1/workspaces', { body: workspaceBody(ws) })).status).toBe(201);
   expect((await call('PUT', `/v1/workspaces/${id}/payment-method`, { body: { paymentMethod: 'pm_card_visa' } })).status).toBe(200);
-  for (const [i, member] of ['alice', 'bob, "the builder"'].entries()) {
+  // Three members use one credit each (25 - 3 = 22 left); one id looks like a spreadsheet formula.
+  for (const [i, member] of ['alice', 'bob, "the builder"', '=1+1'].entries()) {
     expect((await call('POST', `/v1/workspaces/${id}/usage`, { body: usageBody(`cli-${i}`, member) })).status).toBe(200);
   }
   outDir = mkdtempSync(path.join(os.tmpdir(), 'billing-cli-'));
@@ -70,11 +71,11 @@ describe('ops CLI against the running service', () => {
     expect(human.stdout).toMatch(/^FIELD\s+VALUE$/m);
     expect(human.stdout).toMatch(new RegExp(`^id\\s+${id}$`, 'm'));
     expect(human.stdout).toMatch(/^plan\s+free$/m);
-    expect(human.stdout).toMatch(/^balance\s+\{"plan":23,"purchased":0,"total":23\}$/m);
+    expect(human.stdout).toMatch(/^balance\s+\{"plan":22,"purchased":0,"total":22\}$/m);
     expect(human.stdout).toContain(`workflowUrl       ${uiLink(id)}`);
     expect(human.stdout).toMatch(/Open invoices:\n\(none\)/);
 
-    expect(json).toMatchObject({ workspace: { id, plan: 'free', balance: { plan: 23, purchased: 0, total: 23 } }, openInvoices: [], workflowUrl: uiLink(id) });
+    expect(json).toMatchObject({ workspace: { id, plan: 'free', balance: { plan: 22, purchased: 0, total: 22 } }, openInvoices: [], workflowUrl: uiLink(id) });
   });
 
   it('purchase and invoice-pdf: buys credits, then downloads the invoice PDF', async () => {
@@ -137,6 +138,7 @@ describe('ops CLI against the running service', () => {
     expect(lines[0]).toBe('at,memberId,action,feature,tokens,credits');
     expect(lines.slice(1).map((l) => l.replace(/^[^,]+,/, '')).sort()).toEqual([
       '"bob, ""the builder""",chat_question,chat,,1',
+      "'=1+1,chat_question,chat,,1", // not a formula when a spreadsheet opens it
       'alice,chat_question,chat,,1',
     ]);
     const file = path.join(outDir, 'usage.csv');
@@ -144,7 +146,7 @@ describe('ops CLI against the running service', () => {
     expect(readFileSync(file, 'utf8')).toBe(csv.stdout);
 
     const json = await cliJson('export-usage', id);
-    expect(json.map((r: { memberId: string }) => r.memberId).sort()).toEqual(['alice', 'bob, "the builder"']);
+    expect(json.map((r: { memberId: string }) => r.memberId).sort()).toEqual(['=1+1', 'alice', 'bob, "the builder"']);
   });
 
   it('fails with the API error and exit code 1', async () => {
