@@ -229,3 +229,25 @@ describe('a renewal step that fails for good', () => {
     await t.startWorker(real);
   });
 });
+
+describe('update validators', () => {
+  it('refuse bad input before it reaches the history', async () => {
+    const id = 'validators';
+    await t.create({ id, plan: 'free' });
+    const handle = t.env.client.workflow.getHandle(workflowIdFor(id));
+    const eventsBefore = (await handle.fetchHistory()).events!.length;
+
+    await expect(t.workflows.changePlan(id, { plan: 'platinum' })).rejects.toMatchObject({ statusCode: 422, code: 'validation_failed' });
+    await expect(t.workflows.changePlan(id, { plan: 'enterprise' })).rejects.toMatchObject({ statusCode: 422 });
+    await expect(t.workflows.purchaseCredits(id, { credits: 99, idempotencyKey: 'too-few' })).rejects.toMatchObject({ statusCode: 422 });
+    await expect(t.workflows.setOnDemand(id, { enabled: true, monthlyLimit: -5 })).rejects.toMatchObject({ statusCode: 422 });
+    await expect(t.workflows.setFeature(id, 'Not A Feature', false)).rejects.toMatchObject({ statusCode: 422 });
+    await expect(t.workflows.setPaymentMethod(id, 'card_123')).rejects.toMatchObject({ statusCode: 422 });
+
+    // Rejected in the validator: no update was accepted, nothing ran (only workflow tasks may be recorded).
+    const added = (await handle.fetchHistory()).events!.slice(eventsBefore);
+    expect(added.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes || e.activityTaskScheduledEventAttributes)).toEqual([]);
+    expect(added.every((e) => e.workflowTaskScheduledEventAttributes || e.workflowTaskStartedEventAttributes || e.workflowTaskCompletedEventAttributes)).toBe(true);
+    expect((await t.state(id)).workspace).toMatchObject({ plan: 'free', onDemand: { enabled: false, monthlyLimit: 0 }, disabledFeatures: [] });
+  });
+});
