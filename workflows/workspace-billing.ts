@@ -10,6 +10,7 @@ import {
   continueAsNew,
   currentUpdateInfo,
   log,
+  metricMeter,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -629,6 +630,8 @@ export class WorkspaceBilling {
         const cause = err instanceof ActivityFailure && err.cause ? `: ${err.cause.message}` : '';
         this.blocked = `${err.message}${cause}`;
         log.error('billing step blocked; retrying later', { error: this.blocked, pauseHours });
+        // Alertable: billing_blocked_steps in the worker's metrics (/metrics).
+        metricMeter.createCounter('billing_blocked_steps', 'steps', 'Billing workflow steps blocked by a failure no retry fixes').add(1);
         this.publish();
         await sleep(pauseHours * 3_600_000, { summary: `Blocked (${this.blocked.slice(0, 80)}): retry in ${pauseHours} h` });
       }
