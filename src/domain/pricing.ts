@@ -37,8 +37,6 @@ export interface PricingConfig {
   taxRates: TaxRate[];
 }
 
-export const ENTERPRISE_PLAN: PlanId = 'enterprise';
-
 /** Custom terms of an enterprise contract, set with the plan change. */
 export interface EnterpriseTerms {
   monthlyCredits: number;

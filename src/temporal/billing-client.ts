@@ -7,7 +7,7 @@ import {
   WorkflowUpdateFailedError,
   type Client,
 } from '@temporalio/client';
-import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { CreateWorkspaceRequest, OnDemandSettings } from '../domain/workspace';
 import { ApiError } from '../http/errors';
@@ -53,8 +53,9 @@ function toApiError(err: unknown, workspaceId: string): unknown {
       return new ApiError(status, code, err.cause.message, details);
     }
   }
-  if (err instanceof TemporalFailure || (err instanceof Error && /already completed/i.test(err.message))) {
-    if (/completed/i.test(err.message)) return new ApiError(404, 'not_found', `workspace '${workspaceId}' was deleted`);
+  // An update to a workflow that ended (a purged workspace) is refused by the server with this message.
+  if (err instanceof Error && /already completed/i.test(err.message)) {
+    return new ApiError(404, 'not_found', `workspace '${workspaceId}' was deleted`);
   }
   return err;
 }

@@ -4,7 +4,13 @@ import Type from 'typebox';
 import type { Pool } from '../../db/pool';
 import type { PricingConfig } from '../../domain/pricing';
 import { getWorkspaceView } from '../../ledger/workspace-view';
-import { BillingRuleError, validateCreateRequest, type CreateWorkspaceRequest } from '../../domain/workspace';
+import {
+  BillingRuleError,
+  FEATURE_PATTERN,
+  MAX_ON_DEMAND_LIMIT,
+  validateCreateRequest,
+  type CreateWorkspaceRequest,
+} from '../../domain/workspace';
 import type { BillingWorkflows } from '../../temporal/billing-client';
 import type { App } from '../app';
 import { ApiError } from '../errors';
@@ -170,7 +176,7 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
           params: IdParams,
           headers: IdempotencyHeader,
           body: Type.Object(
-            { enabled: Type.Boolean(), monthlyLimit: Type.Integer({ minimum: 0, maximum: 10_000_000, description: '0 = unlimited' }) },
+            { enabled: Type.Boolean(), monthlyLimit: Type.Integer({ minimum: 0, maximum: MAX_ON_DEMAND_LIMIT, description: '0 = unlimited' }) },
             { additionalProperties: false },
           ),
         },
@@ -183,7 +189,7 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
       {
         schema: {
           tags: ['workspaces'],
-          params: Type.Object({ id: WorkspaceId, feature: Type.String({ pattern: '^[a-z][a-z0-9_.-]{0,63}$' }) }),
+          params: Type.Object({ id: WorkspaceId, feature: Type.String({ pattern: FEATURE_PATTERN.source }) }),
           headers: IdempotencyHeader,
           body: Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false }),
         },
