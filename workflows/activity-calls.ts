@@ -3,8 +3,11 @@
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { BillingActivities } from '../activities';
 
+// Every activity is a short transaction, a PDF render or one Stripe call (20 s
+// client timeout): 30 s bounds how long the work of a worker that died
+// mid-activity waits before another worker retries it.
 const options: ActivityOptions = {
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
 

@@ -24,6 +24,7 @@ import { addMonthsClamped, termAt, type Term } from '../src/domain/terms';
 import {
   BillingRuleError,
   classifyPlanChange,
+  validateImportedAnchor,
   DAY_MS,
   dunningRetryAt,
   MAX_PAYMENT_ATTEMPTS,
@@ -99,7 +100,12 @@ export interface WorkspaceState {
 }
 
 export type WorkspaceBillingInput =
-  | { kind: 'create'; request: CreateWorkspaceRequest }
+  /**
+   * `anchorAt` imports a subscription that is already running elsewhere: its
+   * first term started then (within the last month), so it renews on its old
+   * day. Absent, the subscription starts now.
+   */
+  | { kind: 'create'; request: CreateWorkspaceRequest; anchorAt?: number }
   | { kind: 'continue'; state: WorkspaceState };
 
 const MAX_REMEMBERED = 200;
@@ -144,7 +150,7 @@ function paymentFailureReason(err: unknown): string | null {
   return null;
 }
 
-function initialState(request: CreateWorkspaceRequest, now: number): WorkspaceState {
+function initialState(request: CreateWorkspaceRequest, anchor: number): WorkspaceState {
   return {
     request,
     createAcknowledged: false,
@@ -155,7 +161,7 @@ function initialState(request: CreateWorkspaceRequest, now: number): WorkspaceSt
     planCredits: 0,
     planPriceCents: 0,
     status: 'active',
-    anchor: now,
+    anchor,
     anchorTermIndex: 0,
     termIndex: 0,
     scheduledChange: null,
@@ -182,7 +188,7 @@ export class WorkspaceBilling {
   private readonly act: ActivityCall;
 
   constructor(input: WorkspaceBillingInput) {
-    this.s = input.kind === 'create' ? initialState(input.request, Date.now()) : input.state;
+    this.s = input.kind === 'create' ? initialState(input.request, input.anchorAt ?? Date.now()) : input.state;
     this.act = billingActivities();
     this.registerHandlers();
   }
@@ -308,6 +314,7 @@ export class WorkspaceBilling {
     const req = this.s.request;
     let terms: EnterpriseTerms;
     try {
+      validateImportedAnchor(this.s.anchor, Date.now());
       terms = validateCreateRequest(this.pricing!, req);
     } catch (err) {
       if (!(err instanceof BillingRuleError)) throw err;

@@ -78,12 +78,16 @@ export class BillingWorkflows {
     }
   }
 
-  /** Idempotent create: starts the workflow if absent, then asks it (same body = same workspace). */
-  async createWorkspace(req: CreateWorkspaceRequest) {
+  /**
+   * Idempotent create: starts the workflow if absent, then asks it (same body =
+   * same workspace). `anchorAt` imports a subscription whose first term began
+   * earlier (epoch ms, within the last month); it is not part of the HTTP API.
+   */
+  async createWorkspace(req: CreateWorkspaceRequest, opts: { anchorAt?: number } = {}) {
     const startWorkflowOperation = new WithStartWorkflowOperation(workspaceBilling, {
       workflowId: workflowIdFor(req.id),
       taskQueue: this.taskQueue,
-      args: [{ kind: 'create', request: req }],
+      args: [{ kind: 'create', request: req, ...(opts.anchorAt !== undefined ? { anchorAt: opts.anchorAt } : {}) }],
       workflowIdConflictPolicy: 'USE_EXISTING',
       typedSearchAttributes: [
         { key: BillingWorkspaceId, value: req.id },

@@ -129,7 +129,7 @@ export class BillingTestEnv {
     throw new Error(`timed out waiting for ${what}; last state: ${JSON.stringify(last?.workspace)}`);
   }
 
-  async create(overrides: Partial<CreateWorkspaceRequest> & { id: string }): Promise<void> {
+  async create(overrides: Partial<CreateWorkspaceRequest> & { id: string }, opts: { anchorAt?: number } = {}): Promise<void> {
     const req: CreateWorkspaceRequest = {
       name: `Workspace ${overrides.id}`,
       billingEmail: 'finance@example.com',
@@ -137,7 +137,7 @@ export class BillingTestEnv {
       plan: 'free',
       ...overrides,
     };
-    await this.workflows.createWorkspace(req);
+    await this.workflows.createWorkspace(req, opts);
   }
 
   /** One usage request through the real check-and-debit transaction. */

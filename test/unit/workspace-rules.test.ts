@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadPricing } from '../../src/config/pricing';
 import { canonicalJson } from '../../src/domain/canonical-json';
 import {
+  validateImportedAnchor,
   BillingRuleError,
   classifyPlanChange,
   DAY_MS,
@@ -114,5 +115,21 @@ describe('canonical JSON', () => {
     expect(canonicalJson({ b: 1, a: { d: [2, 1], c: null } })).toBe(canonicalJson({ a: { c: null, d: [2, 1] }, b: 1 }));
     expect(canonicalJson({ a: [1, 2] })).not.toBe(canonicalJson({ a: [2, 1] }));
     expect(canonicalJson({ a: 1 })).not.toBe(canonicalJson({ a: '1' }));
+  });
+});
+
+describe('validateImportedAnchor', () => {
+  const now = Date.parse('2028-03-15T12:00:00Z');
+  it.each([
+    ['now', now, null],
+    ['20 days ago', now - 20 * 86_400_000, null],
+    ['one month minus a second ago (Feb 15 12:00:01)', Date.parse('2028-02-15T12:00:01Z'), null],
+    ['exactly one month ago: its term has ended', Date.parse('2028-02-15T12:00:00Z'), /within the last month/],
+    ['Jan 31: its term ended Feb 29', Date.parse('2028-01-31T12:00:00Z'), /within the last month/],
+    ['a second in the future', now + 1000, /future/],
+    ['not an integer', 1.5, /epoch milliseconds/],
+  ])('%s', (_name, anchor, error) => {
+    if (error) expect(() => validateImportedAnchor(anchor, now)).toThrow(error);
+    else expect(() => validateImportedAnchor(anchor, now)).not.toThrow();
   });
 });

@@ -1,6 +1,7 @@
 // The seed documents' examples, run through the real workflow on the
 // time-skipping server with real Postgres and the Stripe-compatible sandbox.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addMonthsClamped } from '../../src/domain/terms';
 import { ApiError } from '../../src/http/errors';
 import { BillingTestEnv, DAY } from '../helpers/billing-env';
 
@@ -151,5 +152,36 @@ describe('seed examples', () => {
     const row = await t.pool.query(`SELECT status FROM workspaces WHERE id = 'seed-resubscribe'`);
     expect(row.rows[0].status).toBe('active');
     expect((await t.use('seed-resubscribe')).ok).toBe(true);
+  });
+});
+
+describe('imported subscription (a workspace moving in with its billing anchor)', () => {
+  it('keeps its anchor: the first term started at anchorAt and it renews one calendar month later', async () => {
+    const now = await t.now();
+    const anchorAt = now - 20 * DAY;
+    await t.create({ id: 'import-anchor', plan: 'pro', paymentMethod: 'pm_card_visa' }, { anchorAt });
+    const s = await t.state('import-anchor');
+    expect(s.workspace).toMatchObject({ anchorAt, termIndex: 0, termStart: anchorAt });
+    expect(s.workspace.termEnd).toBe(addMonthsClamped(anchorAt, 1));
+    expect(s.workspace.termEnd).toBeGreaterThan(now);
+    const [first] = await t.invoices('import-anchor');
+    expect(first).toMatchObject({ kind: 'renewal', status: 'paid' });
+    expect(first!.period_start.getTime()).toBe(anchorAt);
+
+    await t.sleepUntil(s.workspace.termEnd + 1000);
+    const renewed = await t.waitFor('import-anchor', (v) => v.workspace.termIndex === 1, 'the renewal');
+    expect(renewed.workspace.termStart).toBe(s.workspace.termEnd);
+    expect(await t.balances('import-anchor')).toMatchObject({ term_index: 1, plan_balance: 100 });
+  });
+
+  it('refuses an anchor in the future or older than one term, and creates nothing', async () => {
+    const now = await t.now();
+    for (const [id, anchorAt] of [['import-future', now + DAY], ['import-stale', now - 40 * DAY]] as const) {
+      const err = await refusal(t.create({ id, plan: 'pro', paymentMethod: 'pm_card_visa' }, { anchorAt }));
+      expect(err.statusCode).toBe(422);
+      expect(err.message).toMatch(/anchorAt/);
+      expect(await t.invoices(id)).toEqual([]);
+      expect(await t.balances(id)).toBeUndefined();
+    }
   });
 });
