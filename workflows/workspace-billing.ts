@@ -20,7 +20,7 @@ import {
 import type { InvoiceSummary } from '../src/domain/invoice';
 import type { EnterpriseTerms, PricingConfig } from '../src/domain/pricing';
 import { canonicalJson } from '../src/domain/canonical-json';
-import { addMonthsClamped, termAt, type Term } from '../src/domain/terms';
+import { addMonthsClamped, termAt, termContaining, type Term } from '../src/domain/terms';
 import {
   BillingRuleError,
   classifyPlanChange,
@@ -79,7 +79,11 @@ export interface WorkspaceState {
   status: WorkspaceStatus;
   /** Start of the current subscription; terms count from it. */
   anchor: number;
-  /** Workspace-wide term counter when the anchor was set (re-subscribing starts a new anchor). */
+  /**
+   * Workspace-wide term counter when the anchor was set (re-subscribing starts
+   * a new anchor); negative for an imported subscription whose current term is
+   * not its first.
+   */
   anchorTermIndex: number;
   /** Workspace-wide term counter: unique across re-subscriptions, so business keys never collide. */
   termIndex: number;
@@ -101,8 +105,9 @@ export interface WorkspaceState {
 
 export type WorkspaceBillingInput =
   /**
-   * `anchorAt` imports a subscription that is already running elsewhere: its
-   * first term started then (within the last month), so it renews on its old
+   * `anchorAt` imports a subscription that already runs elsewhere: terms keep
+   * counting from that anchor, the workspace starts in the one containing now
+   * (billed in full, earlier ones were billed elsewhere) and renews on the old
    * day. Absent, the subscription starts now.
    */
   | { kind: 'create'; request: CreateWorkspaceRequest; anchorAt?: number }
@@ -150,7 +155,11 @@ function paymentFailureReason(err: unknown): string | null {
   return null;
 }
 
-function initialState(request: CreateWorkspaceRequest, anchor: number): WorkspaceState {
+function initialState(request: CreateWorkspaceRequest, now: number, anchorAt?: number): WorkspaceState {
+  const imported = anchorAt !== undefined && Number.isSafeInteger(anchorAt) && anchorAt <= now;
+  // Our term 0 is the imported subscription's current term (setUp refuses other anchors).
+  const anchor = imported ? anchorAt : now;
+  const anchorTermIndex = imported ? -termContaining(anchorAt, now).index : 0;
   return {
     request,
     createAcknowledged: false,
@@ -162,7 +171,7 @@ function initialState(request: CreateWorkspaceRequest, anchor: number): Workspac
     planPriceCents: 0,
     status: 'active',
     anchor,
-    anchorTermIndex: 0,
+    anchorTermIndex,
     termIndex: 0,
     scheduledChange: null,
     cancelAt: null,
@@ -186,9 +195,11 @@ export class WorkspaceBilling {
   /** Why the main loop is stuck, shown to ops in the UI's current details. */
   private blocked: string | null = null;
   private readonly act: ActivityCall;
+  private readonly importedAnchor: number | undefined;
 
   constructor(input: WorkspaceBillingInput) {
-    this.s = input.kind === 'create' ? initialState(input.request, input.anchorAt ?? Date.now()) : input.state;
+    this.importedAnchor = input.kind === 'create' ? input.anchorAt : undefined;
+    this.s = input.kind === 'create' ? initialState(input.request, Date.now(), input.anchorAt) : input.state;
     this.act = billingActivities();
     this.registerHandlers();
   }
@@ -314,7 +325,7 @@ export class WorkspaceBilling {
     const req = this.s.request;
     let terms: EnterpriseTerms;
     try {
-      validateImportedAnchor(this.s.anchor, Date.now());
+      if (this.importedAnchor !== undefined) validateImportedAnchor(this.importedAnchor, Date.now());
       terms = validateCreateRequest(this.pricing!, req);
     } catch (err) {
       if (!(err instanceof BillingRuleError)) throw err;

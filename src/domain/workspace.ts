@@ -2,7 +2,6 @@
 // API and the workflow's update validators, plan-change classification and
 // the dunning schedule.
 import { planTerms, type EnterpriseTerms, type PlanId, type PricingConfig } from './pricing';
-import { addMonthsClamped } from './terms';
 import type { BillingAddress } from './tax';
 
 export type WorkspaceStatus = 'active' | 'past_due' | 'cancelled' | 'deleted';
@@ -91,15 +90,10 @@ export function validateCreateRequest(pricing: PricingConfig, req: CreateWorkspa
   return terms;
 }
 
-/**
- * An imported subscription keeps its anchor only if its first term is still
- * running: a later anchor is in the future, an earlier one would mean
- * back-billing terms that were billed elsewhere.
- */
+/** An imported subscription's anchor: any past instant (terms keep counting from it). */
 export function validateImportedAnchor(anchor: number, now: number): void {
   if (!Number.isSafeInteger(anchor)) fail('validation_failed', 'anchorAt must be an instant in epoch milliseconds');
   if (anchor > now) fail('validation_failed', 'anchorAt must not be in the future');
-  if (addMonthsClamped(anchor, 1) <= now) fail('validation_failed', 'anchorAt must be within the last month (the first term must still be running)');
 }
 
 export type PlanChangeKind = 'unchanged' | 'upgrade' | 'scheduled';

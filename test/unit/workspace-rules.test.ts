@@ -123,9 +123,7 @@ describe('validateImportedAnchor', () => {
   it.each([
     ['now', now, null],
     ['20 days ago', now - 20 * 86_400_000, null],
-    ['one month minus a second ago (Feb 15 12:00:01)', Date.parse('2028-02-15T12:00:01Z'), null],
-    ['exactly one month ago: its term has ended', Date.parse('2028-02-15T12:00:00Z'), /within the last month/],
-    ['Jan 31: its term ended Feb 29', Date.parse('2028-01-31T12:00:00Z'), /within the last month/],
+    ['years ago', Date.parse('2021-01-31T12:00:00Z'), null],
     ['a second in the future', now + 1000, /future/],
     ['not an integer', 1.5, /epoch milliseconds/],
   ])('%s', (_name, anchor, error) => {

@@ -1,7 +1,7 @@
 // The seed documents' examples, run through the real workflow on the
 // time-skipping server with real Postgres and the Stripe-compatible sandbox.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addMonthsClamped } from '../../src/domain/terms';
+import { addMonthsClamped, termContaining } from '../../src/domain/terms';
 import { ApiError } from '../../src/http/errors';
 import { BillingTestEnv, DAY } from '../helpers/billing-env';
 
@@ -156,32 +156,34 @@ describe('seed examples', () => {
 });
 
 describe('imported subscription (a workspace moving in with its billing anchor)', () => {
-  it('keeps its anchor: the first term started at anchorAt and it renews one calendar month later', async () => {
+  it.each([
+    ['in its first term', 20],
+    ['in its third term', 75],
+  ])('%s: terms count from the old anchor, the current one is billed, it renews on the old day', async (name, daysAgo) => {
+    const id = `import-${daysAgo}`;
     const now = await t.now();
-    const anchorAt = now - 20 * DAY;
-    await t.create({ id: 'import-anchor', plan: 'pro', paymentMethod: 'pm_card_visa' }, { anchorAt });
-    const s = await t.state('import-anchor');
-    expect(s.workspace).toMatchObject({ anchorAt, termIndex: 0, termStart: anchorAt });
-    expect(s.workspace.termEnd).toBe(addMonthsClamped(anchorAt, 1));
-    expect(s.workspace.termEnd).toBeGreaterThan(now);
-    const [first] = await t.invoices('import-anchor');
+    const anchorAt = now - daysAgo * DAY;
+    const current = termContaining(anchorAt, now);
+    expect(current.index).toBe(daysAgo === 20 ? 0 : 2);
+    await t.create({ id, plan: 'pro', paymentMethod: 'pm_card_visa' }, { anchorAt });
+    const s = await t.state(id);
+    expect(s.workspace).toMatchObject({ anchorAt, termIndex: 0, termStart: current.start, termEnd: current.end });
+    const [first] = await t.invoices(id);
     expect(first).toMatchObject({ kind: 'renewal', status: 'paid' });
-    expect(first!.period_start.getTime()).toBe(anchorAt);
+    expect([first!.period_start.getTime(), first!.period_end.getTime()]).toEqual([current.start, current.end]);
 
-    await t.sleepUntil(s.workspace.termEnd + 1000);
-    const renewed = await t.waitFor('import-anchor', (v) => v.workspace.termIndex === 1, 'the renewal');
-    expect(renewed.workspace.termStart).toBe(s.workspace.termEnd);
-    expect(await t.balances('import-anchor')).toMatchObject({ term_index: 1, plan_balance: 100 });
+    await t.sleepUntil(current.end + 1000);
+    const renewed = await t.waitFor(id, (v) => v.workspace.termIndex === 1, 'the renewal');
+    expect(renewed.workspace).toMatchObject({ termStart: current.end, termEnd: addMonthsClamped(anchorAt, current.index + 2) });
+    expect(await t.balances(id)).toMatchObject({ term_index: 1, plan_balance: 100 });
   });
 
-  it('refuses an anchor in the future or older than one term, and creates nothing', async () => {
-    const now = await t.now();
-    for (const [id, anchorAt] of [['import-future', now + DAY], ['import-stale', now - 40 * DAY]] as const) {
-      const err = await refusal(t.create({ id, plan: 'pro', paymentMethod: 'pm_card_visa' }, { anchorAt }));
-      expect(err.statusCode).toBe(422);
-      expect(err.message).toMatch(/anchorAt/);
-      expect(await t.invoices(id)).toEqual([]);
-      expect(await t.balances(id)).toBeUndefined();
-    }
+  it('refuses an anchor in the future and creates nothing', async () => {
+    const id = 'import-future';
+    const err = await refusal(t.create({ id, plan: 'pro', paymentMethod: 'pm_card_visa' }, { anchorAt: (await t.now()) + DAY }));
+    expect(err.statusCode).toBe(422);
+    expect(err.message).toMatch(/anchorAt must not be in the future/);
+    expect(await t.invoices(id)).toEqual([]);
+    expect(await t.balances(id)).toBeUndefined();
   });
 });
