@@ -46,3 +46,17 @@ export function termContaining(anchor: Instant, at: Instant): Term {
   while (addMonthsClamped(anchor, n + 1) <= at) n++;
   return termAt(anchor, n);
 }
+
+/**
+ * The latest anchor before `end` with a term ending exactly at `end`: an
+ * imported subscription with it renews at that instant (load tests and fault
+ * drills use it). One month back is not always enough: no anchor renews on
+ * May 31 after one month (Apr 30 + 1 month = May 30), Mar 31 does after two.
+ */
+export function anchorWithTermEndingAt(end: Instant): Instant {
+  for (let months = 1; months <= 12; months++) {
+    const anchor = addMonthsClamped(end, -months);
+    if (addMonthsClamped(anchor, months) === end) return anchor;
+  }
+  throw new RangeError('unreachable: every day of month recurs within 12 months');
+}

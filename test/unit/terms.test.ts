@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addMonthsClamped, termAt, termContaining } from '../../src/domain/terms';
+import { addMonthsClamped, anchorWithTermEndingAt, termAt, termContaining } from '../../src/domain/terms';
 
 const utc = (iso: string) => Date.parse(iso);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -82,5 +82,29 @@ describe('term boundaries (SPEC 3)', () => {
   it('rejects instants before the anchor and fractional months', () => {
     expect(() => termContaining(utc('2025-01-31T00:00:00Z'), utc('2025-01-30T00:00:00Z'))).toThrow(RangeError);
     expect(() => addMonthsClamped(0, 1.5)).toThrow(RangeError);
+  });
+});
+
+describe('anchorWithTermEndingAt (an imported subscription renewing at a chosen instant)', () => {
+  it.each([
+    ['2026-11-21T12:00:30.250Z', '2026-10-21T12:00:30.250Z'],
+    ['2027-05-31T08:00:00Z', '2027-03-31T08:00:00Z'], // Apr 30 + 1 month is May 30
+    ['2027-03-30T08:00:00Z', '2027-01-30T08:00:00Z'], // Feb 28 + 1 month is Mar 28
+    ['2028-03-29T08:00:00Z', '2028-02-29T08:00:00Z'], // leap year
+    ['2027-03-31T23:59:59.999Z', '2027-01-31T23:59:59.999Z'],
+    ['2027-01-01T00:00:00Z', '2026-12-01T00:00:00Z'],
+  ])('a term of the anchor for %s ends exactly then', (end, anchor) => {
+    const a = anchorWithTermEndingAt(Date.parse(end));
+    expect(new Date(a).toISOString()).toBe(new Date(anchor).toISOString());
+    const justBefore = Date.parse(end) - 1;
+    expect(termContaining(a, justBefore).end).toBe(Date.parse(end));
+  });
+
+  it('works for instants spread over a common and a leap year, every day of every month', () => {
+    for (let t = Date.parse('2027-01-01T00:00:00Z'); t < Date.parse('2029-01-01T00:00:00Z'); t += 86_400_000 + 61_000) {
+      const a = anchorWithTermEndingAt(t);
+      expect(a).toBeLessThan(t);
+      expect(termContaining(a, t - 1).end).toBe(t);
+    }
   });
 });
