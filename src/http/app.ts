@@ -11,8 +11,9 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { isDatabaseUnavailable } from '../db/unavailable';
 import { authenticate, type ApiTokens } from './auth';
-import { ApiError, errorBody } from './errors';
+import { ApiError, DATABASE_RETRY_AFTER_SECONDS, databaseUnavailableBody, errorBody } from './errors';
 
 registerAjvFormats();
 
@@ -70,6 +71,13 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     }
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
       return reply.status(e.statusCode).send(errorBody('bad_request', e.message));
+    }
+    if (isDatabaseUnavailable(err)) {
+      // Postgres is down, restarting or dropped the connection: the request's
+      // transaction did not commit (or, if the connection broke during COMMIT,
+      // a retry with the same idempotency key replays it).
+      req.log.warn({ err }, 'database unavailable');
+      return reply.status(503).header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS)).send(databaseUnavailableBody());
     }
     req.log.error({ err }, 'unhandled error');
     return reply.status(500).send(errorBody('internal', 'internal error; see the server log with this request id'));
