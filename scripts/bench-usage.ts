@@ -38,7 +38,7 @@ async function seed(pool: Pool) {
 
 function startServer(databaseUrl: string, port: number) {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const child = fork(path.join(here, 'bench', 'usage-server.ts'), [databaseUrl, String(port)], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  const child = fork(path.join(here, 'bench', 'usage-server.ts'), [databaseUrl, String(port)], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])], stdio: 'inherit' });
   const ready = new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
