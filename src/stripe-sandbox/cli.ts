@@ -20,7 +20,7 @@ const sandbox = await StripeSandbox.start({
   ...(opts.stateFile ? { stateFile: opts.stateFile } : {}),
 });
 console.log(`Stripe sandbox on ${sandbox.url}: STRIPE_API_BASE=${sandbox.url} STRIPE_SECRET_KEY=sk_test_anything`);
-console.log(`Control API: ${sandbox.url}/_sandbox/stats | charges | deliveries, POST /_sandbox/faults | delay | reset, PUT /_sandbox/webhook`);
+console.log(`Control API: ${sandbox.url}/_sandbox/stats | charges | requests | deliveries, POST /_sandbox/faults | offline | delay | reset, PUT /_sandbox/webhook`);
 const stop = () => void sandbox.close().then(() => process.exit(0));
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

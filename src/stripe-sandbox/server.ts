@@ -7,7 +7,11 @@
 // Control API (no auth), for tests and people:
 //   GET  /_sandbox/stats        counts (charges = successful charges)
 //   GET  /_sandbox/charges      every charge attempt
-//   POST /_sandbox/faults       {"count":N,"status":500,"when":"before"|"after","path":"/v1/payment_intents"}
+//   GET  /_sandbox/requests     every API request: method, path, idempotency key, metadata, outcome
+//   POST /_sandbox/faults       {"count":N,"status":500,"when":"before"|"after","path":"/v1/payment_intents","reset":false}
+//                               (reset: drop the connection without an answer instead of answering `status`)
+//   POST /_sandbox/offline      {"mode":"reset"} drops every API request's connection until {"mode":null};
+//                               {"mode":"refuse","forMs":N} stops listening (connection refused) for N ms
 //   POST /_sandbox/delay        {"ms":N} before every API request
 //   PUT  /_sandbox/webhook      {"url":"...","secret":"whsec_..."}; DELETE to stop sending
 //   GET  /_sandbox/deliveries   webhook delivery attempts
@@ -26,7 +30,7 @@ import {
   StripeApiError,
 } from './errors';
 import { FormError, parseForm, type FormObject } from './form';
-import { emptyData, newId, SandboxObjects, type ChargeRecord, type SandboxData } from './objects';
+import { emptyData, newId, SandboxObjects, type ChargeRecord, type PaymentIntent, type SandboxData } from './objects';
 import { makeEvent, WebhookSender, type DeliveryRecord, type StripeEvent, type WebhookTarget } from './webhooks';
 
 export interface StripeSandboxOptions {
@@ -48,6 +52,33 @@ export interface FaultInjection {
   when?: 'before' | 'after';
   /** Only requests whose path starts with this. */
   path?: string;
+  /** Destroy the connection without any answer (a network failure) instead of answering with `status`. */
+  reset?: boolean;
+}
+
+/**
+ * Stripe unreachable: `refuse` closes the listener (connection refused; objects and
+ * keys are kept and the same port is listened on again when back online); `reset`
+ * accepts connections and destroys them without answering any API request.
+ */
+export type OfflineMode = 'refuse' | 'reset';
+
+/** One API request as the sandbox saw it. */
+export interface RequestRecord {
+  method: string;
+  path: string;
+  idempotencyKey: string | null;
+  /** The request's `metadata[...]` parameters (e.g. invoice_id), if any. */
+  metadata: Record<string, string>;
+  /** HTTP status sent, or null when the connection was dropped. */
+  status: number | null;
+  outcome:
+    | 'processed'
+    | 'replayed' // answered from the idempotency key's stored response
+    | 'fault' // injected failure before processing: nothing stored
+    | 'lost' // processed (or replayed), then answered with an injected failure or its connection dropped
+    | 'reset' // connection dropped before processing (offline reset mode or an injected reset)
+    | 'error'; // refused by validation, authentication or idempotency rules
 }
 
 export interface SandboxStats {
@@ -84,6 +115,9 @@ const ROUTES: Array<{ method: string; pattern: RegExp; run: (o: SandboxObjects, 
   { method: 'POST', pattern: /^\/v1\/payment_intents\/([^/]+)\/confirm$/, run: (o, p, id) => o.confirmPaymentIntent(id, p) },
 ];
 
+/** The request log keeps the most recent requests only (a long `npm start` must not grow without bound). */
+const MAX_REQUEST_LOG = 10_000;
+
 /** Same parameters, whatever their order. */
 function canonical(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v);
@@ -112,6 +146,12 @@ export class StripeSandbox {
   private readonly inFlightKeys = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
   private faults: Array<Required<Omit<FaultInjection, 'path'>> & { path?: string }> = [];
+  private requestLog: RequestRecord[] = [];
+  private offlineMode: OfflineMode | null = null;
+  private onlineTimer: NodeJS.Timeout | null = null;
+  /** Resolves once the listener closed by `refuse` has let go of its connections. */
+  private stopped: Promise<void> = Promise.resolve();
+  private closed = false;
   private delayMs = 0;
   private requestCount = 0;
   private pendingEvents: StripeEvent[] = [];
@@ -140,7 +180,10 @@ export class StripeSandbox {
     const sandbox = new StripeSandbox(opts);
     await new Promise<void>((resolve, reject) => {
       sandbox.server.once('error', reject);
-      sandbox.server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+      sandbox.server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+        sandbox.server.off('error', reject);
+        resolve();
+      });
     });
     sandbox.port = (sandbox.server.address() as AddressInfo).port;
     return sandbox;
@@ -179,7 +222,95 @@ export class StripeSandbox {
     if (!Number.isInteger(f.count) || f.count < 1) throw new RangeError('count must be a positive integer');
     const status = f.status ?? 500;
     if (!Number.isInteger(status) || status < 400 || status > 599) throw new RangeError('status must be 4xx or 5xx');
-    this.faults.push({ count: f.count, status, when: f.when ?? 'before', ...(f.path ? { path: f.path } : {}) });
+    this.faults.push({ count: f.count, status, when: f.when ?? 'before', reset: f.reset ?? false, ...(f.path ? { path: f.path } : {}) });
+  }
+
+  /** Forgets injected faults that have not fired yet. */
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  /** The API requests so far (since the last reset; the latest 10,000), oldest first. */
+  requests(): RequestRecord[] {
+    return structuredClone(this.requestLog);
+  }
+
+  /** Every PaymentIntent, e.g. to count those whose metadata names an invoice. */
+  paymentIntents(): PaymentIntent[] {
+    return structuredClone(Object.values(this.objects.data.paymentIntents));
+  }
+
+  get offline(): OfflineMode | null {
+    return this.offlineMode;
+  }
+
+  /**
+   * Makes the sandbox unreachable (see OfflineMode) until `goOnline()`, or for
+   * `forMs` milliseconds. State, idempotency keys and faults are kept.
+   */
+  async goOffline(mode: OfflineMode, forMs?: number): Promise<void> {
+    if (mode !== 'refuse' && mode !== 'reset') throw new RangeError("mode must be 'refuse' or 'reset'");
+    if (forMs !== undefined && (!Number.isInteger(forMs) || forMs < 1 || forMs > 600_000)) throw new RangeError('forMs must be 1..600000');
+    this.clearOnlineTimer();
+    this.offlineMode = mode;
+    if (mode === 'refuse') {
+      this.stopListening();
+      this.server.closeAllConnections();
+      await this.stopped;
+    }
+    if (mode === 'reset') {
+      if (!this.server.listening) await this.listen(this.port);
+      this.server.closeIdleConnections();
+    }
+    if (forMs !== undefined) {
+      this.onlineTimer = setTimeout(() => {
+        this.onlineTimer = null;
+        this.goOnline().catch((err: unknown) => console.error('stripe sandbox: going back online failed', err));
+      }, forMs);
+    }
+  }
+
+  /** Back to normal after goOffline: listens on the same port again if it had stopped. */
+  async goOnline(): Promise<void> {
+    this.clearOnlineTimer();
+    this.offlineMode = null;
+    if (!this.server.listening && !this.closed) {
+      await this.stopped;
+      await this.listen(this.port);
+    }
+  }
+
+  /** No new connections from now on (connection refused); idle keep-alive ones are closed. */
+  private stopListening(): void {
+    if (!this.server.listening) return;
+    this.stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+  }
+
+  private clearOnlineTimer(): void {
+    if (this.onlineTimer) clearTimeout(this.onlineTimer);
+    this.onlineTimer = null;
+  }
+
+  /** Listens on `port`; the same port again after `refuse` (retried briefly if something holds it). */
+  private async listen(port: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const onError = (err: Error) => reject(err);
+          this.server.once('error', onError);
+          this.server.listen(port, this.opts.host ?? '127.0.0.1', () => {
+            this.server.off('error', onError);
+            resolve();
+          });
+        });
+        this.port = (this.server.address() as AddressInfo).port;
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0 || attempt >= 100) throw err;
+        await sleep(50);
+      }
+    }
   }
 
   setDelay(ms: number): void {
@@ -211,12 +342,15 @@ export class StripeSandbox {
     this.faults = [];
     this.delayMs = 0;
     this.requestCount = 0;
+    this.requestLog = [];
     this.save();
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    this.clearOnlineTimer();
     this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await new Promise<void>((resolve) => this.server.close(() => resolve())); // (an error here: already not listening)
     await this.webhooks.idle();
   }
 
@@ -247,7 +381,13 @@ export class StripeSandbox {
 
     const requestId = newId('req');
     const method = req.method ?? 'GET';
-    const send = (status: number, body: string, extra: Record<string, string> = {}) => {
+    const key = method === 'POST' ? (req.headers['idempotency-key'] as string | undefined) : undefined;
+    const record: RequestRecord = { method, path: url.pathname, idempotencyKey: key ?? null, metadata: {}, status: null, outcome: 'error' };
+    this.requestLog.push(record);
+    if (this.requestLog.length > MAX_REQUEST_LOG) this.requestLog.splice(0, this.requestLog.length - MAX_REQUEST_LOG);
+    const send = (status: number, body: string, outcome: RequestRecord['outcome'], extra: Record<string, string> = {}) => {
+      record.status = status;
+      record.outcome = outcome;
       res.writeHead(status, {
         'content-type': 'application/json',
         'request-id': requestId,
@@ -256,26 +396,57 @@ export class StripeSandbox {
       });
       res.end(body);
     };
-    const key = method === 'POST' ? (req.headers['idempotency-key'] as string | undefined) : undefined;
+    /** No answer at all: the caller sees its connection reset. */
+    const drop = (outcome: 'reset' | 'lost' = 'reset') => {
+      record.outcome = outcome;
+      req.socket.destroy();
+    };
     let holdsKey = false;
     try {
       this.requestCount++;
       const body = await readBody(req);
+      const parse = () => (method === 'GET' ? parseForm(url.search.slice(1)) : parseForm(body));
+      const noteMetadata = (params: FormObject) => {
+        const metadata = params.metadata;
+        if (metadata && typeof metadata === 'object' && !Array.isArray(metadata)) {
+          for (const [k, v] of Object.entries(metadata)) if (typeof v === 'string') record.metadata[k] = v;
+        }
+      };
+      if (this.offlineMode) {
+        try {
+          noteMetadata(parse()); // for the log only
+        } catch {
+          /* unparseable: dropped all the same */
+        }
+        return drop();
+      }
       this.authenticate(req.headers.authorization);
       const version = req.headers['stripe-version'];
       if (typeof version === 'string' && version) this.apiVersion = version;
-      const params = method === 'GET' ? parseForm(url.search.slice(1)) : parseForm(body);
+      const params = parse();
+      noteMetadata(params);
       const route = ROUTES.find((r) => r.method === method && r.pattern.test(url.pathname));
       if (!route) throw notFoundUrl(method, url.pathname);
       const fault = this.takeFault(url.pathname);
-      if (fault?.when === 'before') throw injectedFault(fault.status);
+      if (fault?.when === 'before') {
+        if (fault.reset) return drop();
+        const e = injectedFault(fault.status);
+        return send(e.statusCode, JSON.stringify(e.toJSON()), 'fault', { 'stripe-should-retry': 'true' });
+      }
+      /** The work is done and kept for the key, but the caller sees a failure (a lost response). */
+      const lose = () => {
+        if (fault!.reset) return drop('lost');
+        const lost = injectedFault(fault!.status);
+        send(lost.statusCode, JSON.stringify(lost.toJSON()), 'lost', { 'stripe-should-retry': 'true' });
+      };
 
       const fingerprint = `${method} ${url.pathname} ${canonical(params)}`;
       if (key) {
         const stored = this.idempotency.get(key);
         if (stored) {
           if (stored.fingerprint !== fingerprint) throw idempotencyMismatch(key);
-          return send(stored.status, stored.body, { 'idempotent-replayed': 'true', 'original-request': requestId });
+          if (fault?.when === 'after') return lose();
+          return send(stored.status, stored.body, 'replayed', { 'idempotent-replayed': 'true', 'original-request': requestId });
         }
         if (this.inFlightKeys.has(key)) throw idempotencyKeyInUse();
         this.inFlightKeys.add(key);
@@ -300,18 +471,13 @@ export class StripeSandbox {
       this.pendingEvents = [];
       if (key) this.idempotency.set(key, { fingerprint, status, body: out });
       if (method === 'POST') this.save();
-      if (fault?.when === 'after') {
-        // The work is done and kept for the key, but the caller sees a failure (a lost response).
-        const lost = injectedFault(fault.status);
-        send(lost.statusCode, JSON.stringify(lost.toJSON()), { 'stripe-should-retry': 'true' });
-      } else {
-        send(status, out);
-      }
+      if (fault?.when === 'after') lose();
+      else send(status, out, 'processed');
       for (const e of events) this.webhooks.send(e);
     } catch (err) {
       const e = err instanceof StripeApiError ? err : err instanceof FormError ? invalidRequest(err.message) : null;
       if (!e) throw err;
-      send(e.statusCode, JSON.stringify(e.toJSON()), e.statusCode >= 500 ? { 'stripe-should-retry': 'true' } : {});
+      send(e.statusCode, JSON.stringify(e.toJSON()), 'error', e.statusCode >= 500 ? { 'stripe-should-retry': 'true' } : {});
     } finally {
       if (holdsKey && key) this.inFlightKeys.delete(key);
     }
@@ -351,11 +517,34 @@ export class StripeSandbox {
           return reply(200, this.stats());
         case 'GET /_sandbox/charges':
           return reply(200, this.charges());
+        case 'GET /_sandbox/requests':
+          return reply(200, this.requests());
         case 'GET /_sandbox/deliveries':
           return reply(200, this.deliveries());
         case 'POST /_sandbox/faults':
           this.injectFailures(body as unknown as FaultInjection);
           return reply(200, { faults: this.faults });
+        case 'POST /_sandbox/offline': {
+          const mode = body.mode ?? null;
+          if (mode === null) {
+            await this.goOnline();
+            return reply(200, { mode: null });
+          }
+          if (mode !== 'refuse' && mode !== 'reset') throw new RangeError("mode must be 'refuse', 'reset' or null");
+          const forMs = body.forMs as number | undefined;
+          // Over HTTP, a refusing sandbox could never be told to come back: it needs a deadline.
+          if (mode === 'refuse' && forMs === undefined) throw new RangeError("mode 'refuse' needs forMs over HTTP");
+          if (forMs !== undefined && (!Number.isInteger(forMs) || forMs < 1 || forMs > 600_000)) throw new RangeError('forMs must be 1..600000');
+          // Stop accepting before answering (a request sent after the answer is refused), answer on this
+          // connection, then close it with the others.
+          if (mode === 'refuse') this.stopListening();
+          const sent = new Promise((resolve) => res.once('finish', resolve));
+          res.setHeader('connection', 'close');
+          reply(200, { mode, forMs: forMs ?? null });
+          await sent;
+          await this.goOffline(mode, forMs);
+          return;
+        }
         case 'POST /_sandbox/delay':
           this.setDelay(body.ms as number);
           return reply(200, { ms: this.delayMs });

@@ -1,5 +1,6 @@
 import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +8,7 @@ import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createStripeClient } from '../../src/payments/stripe-client';
 import { StripeSandbox } from '../../src/stripe-sandbox/server';
+import { freePortOutsideEphemeralRange } from '../setup/free-port';
 
 // The sandbox against the official client: Stripe's shapes, errors,
 // idempotency, test cards, faults and signed webhooks.
@@ -169,6 +171,16 @@ describe('Stripe sandbox: idempotency', () => {
   });
 });
 
+/** Opens (and closes) a TCP connection. */
+const connectTo = (port: number) =>
+  new Promise<void>((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('error', reject);
+  });
+
 describe('Stripe sandbox: faults', () => {
   it('an injected 5xx before processing changes nothing; the next request goes through', async () => {
     const { customer, pm } = await customerWithCard('pm_card_visa');
@@ -192,6 +204,69 @@ describe('Stripe sandbox: faults', () => {
     expect(stats.charges).toBe(sandbox.stats().charges);
     const bad = await fetch(`${sandbox.url}/_sandbox/delay`, { method: 'POST', body: JSON.stringify({ ms: -1 }) });
     expect(bad.status).toBe(400);
+  });
+
+  it('a lost answer also hits a replayed key (the stored answer stays); the request log shows each outcome', async () => {
+    const { customer, pm } = await customerWithCard('pm_card_visa');
+    const key = `lost-${customer.id}`;
+    const create = () => stripe.paymentIntents.create(offSession(customer.id, pm.id), { idempotencyKey: key });
+    sandbox.injectFailures({ count: 1, status: 500, when: 'after', path: '/v1/payment_intents' });
+    sandbox.injectFailures({ count: 1, status: 502, when: 'after', path: '/v1/payment_intents' });
+    await expect(create()).rejects.toMatchObject({ statusCode: 500 });
+    await expect(create()).rejects.toMatchObject({ statusCode: 502 });
+    const pi = await create();
+    expect(pi.status).toBe('succeeded');
+    const log = sandbox.requests().filter((r) => r.idempotencyKey === key);
+    expect(log.map((r) => [r.outcome, r.status, r.metadata.workspace_id])).toEqual([
+      ['lost', 500, 'ws-1'],
+      ['lost', 502, 'ws-1'],
+      ['replayed', 200, 'ws-1'],
+    ]);
+    expect(sandbox.paymentIntents().filter((p) => p.customer === customer.id).map((p) => p.id)).toEqual([pi.id]);
+    const overHttp = (await (await fetch(`${sandbox.url}/_sandbox/requests`)).json()) as unknown[];
+    expect(overHttp.length).toBe(sandbox.requests().length);
+  });
+
+  it('offline: `reset` drops API connections (the control API still answers); back online with its state', async () => {
+    const { customer, pm } = await customerWithCard('pm_card_visa');
+    const res = await fetch(`${sandbox.url}/_sandbox/offline`, { method: 'POST', body: JSON.stringify({ mode: 'reset' }) });
+    expect(res.status).toBe(200);
+    const key = `offline-${customer.id}`;
+    await expect(stripe.paymentIntents.create(offSession(customer.id, pm.id), { idempotencyKey: key })).rejects.toMatchObject({
+      type: 'StripeConnectionError',
+      detail: { code: 'ECONNRESET' },
+    });
+    expect(sandbox.requests().filter((r) => r.idempotencyKey === key).every((r) => r.outcome === 'reset')).toBe(true);
+    expect((await fetch(`${sandbox.url}/_sandbox/stats`)).status).toBe(200);
+
+    await sandbox.goOnline();
+    expect((await stripe.paymentIntents.create(offSession(customer.id, pm.id), { idempotencyKey: key })).status).toBe('succeeded');
+  });
+
+  it('offline: `refuse` closes the port; back on the same port with its state (over HTTP: for a while)', async () => {
+    // Its own sandbox, on a port no outgoing connection can be given while it is closed.
+    const port = await freePortOutsideEphemeralRange();
+    const own = await StripeSandbox.start({ port });
+    try {
+      const client = createStripeClient({ secretKey: 'sk_test_sandbox', apiBase: own.url });
+      const customer = await client.customers.create({ name: 'Refused' });
+      await own.goOffline('refuse');
+      await expect(client.customers.retrieve(customer.id)).rejects.toMatchObject({ type: 'StripeConnectionError', detail: { code: 'ECONNREFUSED' } });
+      await expect(connectTo(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      await own.goOnline();
+      expect(own.port).toBe(port);
+      expect((await client.customers.retrieve(customer.id)).id).toBe(customer.id);
+
+      // Over HTTP, `refuse` needs a deadline (nothing could turn it back on), and comes back by itself.
+      expect((await fetch(`${own.url}/_sandbox/offline`, { method: 'POST', body: JSON.stringify({ mode: 'refuse' }) })).status).toBe(400);
+      expect((await fetch(`${own.url}/_sandbox/offline`, { method: 'POST', body: JSON.stringify({ mode: 'refuse', forMs: 300 }) })).status).toBe(200);
+      await expect(connectTo(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      await new Promise((r) => setTimeout(r, 600));
+      expect(own.offline).toBeNull();
+      expect((await client.customers.retrieve(customer.id)).id).toBe(customer.id);
+    } finally {
+      await own.close();
+    }
   });
 });
 

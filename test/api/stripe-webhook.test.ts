@@ -6,6 +6,7 @@ import { loadPricing } from '../../src/config/pricing';
 import { createPool, type Pool } from '../../src/db/pool';
 import type { PaymentSignal } from '../../src/domain/payment-signal';
 import { buildApp, type App } from '../../src/http/app';
+import { ApiError } from '../../src/http/errors';
 import { stripeWebhookRoutes } from '../../src/http/routes/stripe-webhook';
 import { createStripeClient } from '../../src/payments/stripe-client';
 import { StripeSandbox } from '../../src/stripe-sandbox/server';
@@ -32,6 +33,7 @@ beforeAll(async () => {
             failSignals--;
             throw new Error('temporal unavailable');
           }
+          if (workspaceId === 'ws-gone') throw new ApiError(404, 'not_found', `workspace '${workspaceId}' was not found`);
           signals.push({ workspaceId, signal });
         },
       }),
@@ -150,6 +152,20 @@ describe('POST /v1/stripe/webhook', () => {
     const body = JSON.stringify({ ...paymentEvent('customer.created'), data: { object: { id: 'cus_1', object: 'customer' } } });
     const res = await post(body, signed(body));
     expect(res.json()).toEqual({ received: true, duplicate: false, routed: false });
+    expect(signals).toHaveLength(0);
+  });
+
+  it('acknowledges and records an event for a workspace without a workflow (nothing could ever take it)', async () => {
+    const event = paymentEvent('payment_intent.succeeded');
+    event.data.object.metadata.workspace_id = 'ws-gone';
+    const body = JSON.stringify(event);
+    const res = await post(body, signed(body));
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ received: true, duplicate: false, routed: false, ignored: 'unknown_workspace' });
+    const again = await post(body, signed(body));
+    expect(again.json()).toEqual({ received: true, duplicate: true, routed: false });
+    const { rows } = await pool.query(`SELECT workspace_id, invoice_id FROM stripe_webhook_events WHERE event_id = $1`, [event.id]);
+    expect(rows).toEqual([{ workspace_id: 'ws-gone', invoice_id: 'inv-7' }]);
     expect(signals).toHaveLength(0);
   });
 

@@ -15,7 +15,7 @@ import { createPool, type Pool } from '../../src/db/pool';
 import type { CreateWorkspaceRequest } from '../../src/domain/workspace';
 import { checkAndDebit } from '../../src/ledger/check-and-debit';
 import { createStripeClient } from '../../src/payments/stripe-client';
-import { StripeSandbox } from '../../src/stripe-sandbox/server';
+import { StripeSandbox, type StripeSandboxOptions } from '../../src/stripe-sandbox/server';
 import { BillingWorkflows } from '../../src/temporal/billing-client';
 import { workflowsPath } from '../../src/temporal/worker';
 import type { WorkspaceBillingView } from '../../workflows/definitions';
@@ -45,7 +45,8 @@ export class BillingTestEnv {
     this.workflows = new BillingWorkflows(env.client, this.taskQueue);
   }
 
-  static async create(): Promise<BillingTestEnv> {
+  /** `sandbox`: options of the Stripe sandbox (e.g. a fixed port, for fault tests that restart it). */
+  static async create(opts: { sandbox?: StripeSandboxOptions } = {}): Promise<BillingTestEnv> {
     const env = await createTimeSkippingEnv();
     await env.connection.operatorService.addSearchAttributes({
       namespace: env.namespace ?? 'default',
@@ -53,17 +54,18 @@ export class BillingTestEnv {
     });
     const bundle = await bundleWorkflows(workflowsPath);
     const pool = createPool(inject('databaseUrl'), 10);
-    const sandbox = await StripeSandbox.start();
+    const sandbox = await StripeSandbox.start(opts.sandbox);
     const t = new BillingTestEnv(env, bundle, pool, sandbox);
     await t.startWorker();
     return t;
   }
 
-  realActivities(): BillingActivities {
+  /** The real activities; `stripe` replaces the client (e.g. one a test listens to). */
+  realActivities(stripe = createStripeClient({ secretKey: 'sk_test_workflow_tests', apiBase: this.sandbox.url })): BillingActivities {
     return createActivities({
       pool: this.pool,
       pricing: () => pricing,
-      stripe: createStripeClient({ secretKey: 'sk_test_workflow_tests', apiBase: this.sandbox.url }),
+      stripe,
       outboxDir: this.outboxDir,
       seller: { name: 'Test Seller Inc.', address: ['1 Test Street', 'Testville'] },
     });

@@ -1,7 +1,10 @@
 // POST /v1/stripe/webhook (SPEC section 5): Stripe-signed events, verified on
 // the raw body with the endpoint secret, de-duplicated by event id, and routed
 // to the workspace's workflow as a payment signal. Answers 2xx only once the
-// signal is delivered, so Stripe redelivers anything we could not route.
+// signal is delivered, so Stripe redelivers anything we could not route. An
+// event for a workspace that has no workflow (never created here, or purged)
+// can never be delivered: it is recorded and acknowledged, not refused, so
+// Stripe does not retry it for days (and disable the endpoint).
 import Stripe from 'stripe';
 import { inTransaction, type Pool } from '../../db/pool';
 import type { PaymentSignal } from '../../domain/payment-signal';
@@ -11,7 +14,10 @@ import { ApiError } from '../errors';
 export interface StripeWebhookDeps {
   pool: Pool;
   webhookSecret: string;
-  /** Delivers the signal to the workspace's workflow (wired to Temporal by the caller). */
+  /**
+   * Delivers the signal to the workspace's workflow (wired to Temporal by the caller).
+   * Rejects with a 404 ApiError when the workspace has no workflow to signal.
+   */
   signalPayment: (workspaceId: string, signal: PaymentSignal) => Promise<void>;
   /** How old a signature may be, in seconds (Stripe's default: 300). */
   toleranceSeconds?: number;
@@ -87,10 +93,19 @@ export function stripeWebhookRoutes(deps: StripeWebhookDeps) {
             if (!rowCount) return { received: true, duplicate: true, routed: false };
             if (routed) {
               // Inside the transaction: if signalling fails, the event is not recorded and Stripe's redelivery retries it.
-              await deps.signalPayment(routed.workspaceId, routed.signal).catch((err: unknown) => {
-                req.log.error({ err, eventId: event.id }, 'stripe webhook: signalling the workflow failed');
-                throw new ApiError(503, 'signal_failed', 'could not deliver the event to the workspace; Stripe will retry');
-              });
+              const delivered = await deps.signalPayment(routed.workspaceId, routed.signal).then(
+                () => true,
+                (err: unknown) => {
+                  if (err instanceof ApiError && err.statusCode === 404) return false;
+                  req.log.error({ err, eventId: event.id }, 'stripe webhook: signalling the workflow failed');
+                  throw new ApiError(503, 'signal_failed', 'could not deliver the event to the workspace; Stripe will retry');
+                },
+              );
+              if (!delivered) {
+                // No workflow will ever take it: keep the record (with its workspace and invoice) and acknowledge.
+                req.log.warn({ eventId: event.id, workspaceId: routed.workspaceId }, 'stripe webhook: event for an unknown workspace ignored');
+                return { received: true, duplicate: false, routed: false, ignored: 'unknown_workspace' };
+              }
             }
             return { received: true, duplicate: false, routed: routed !== null };
           });
