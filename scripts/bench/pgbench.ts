@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { lockForDebit, writeDebit } from '../../src/ledger/debit-sql';
+import { lockForDebit, readForDebit, writeDebit, writeDebitIfUnchanged } from '../../src/ledger/debit-sql';
 import { summarize, type RunStats } from './stats';
 
 export function findPgbench(): string | null {
@@ -28,30 +28,50 @@ function bind(sql: string, params: Record<number, string>): string {
     .reduce((text, n) => text.replaceAll(`$${n}`, params[n]!), sql);
 }
 
-/** One usage debit of 1 plan credit, as the API issues it (BEGIN; lock; write; COMMIT). */
-export function debitScript(workspaceExpr: string, workspaces: number): string {
+export type DebitPath = 'optimistic' | 'locked';
+
+/**
+ * One usage debit of 1 plan credit, as the API issues it: optimistic (read;
+ * compare-and-set write, no explicit transaction) or locked (BEGIN; lock;
+ * write; COMMIT), the way a contended workspace goes.
+ */
+export function debitScript(workspaceExpr: string, workspaces: number, path: DebitPath): string {
   const key = `'pgb-' || :client_id || '-' || :r`;
   const response = `'{"creditsCharged":1,"buckets":{"plan":1,"purchased":0,"overage":0},"balance":{"plan":999,"purchased":0,"total":999},"unbilledShortfall":0}'`;
   const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
+  const write = {
+    1: workspaceExpr, 2: `(${key})`, 3: `'bench'`, 4: `'bench-member'`, 5: `'chat_question'`, 6: `'chat'`, 7: 'NULL',
+    8: '1', 9: '0', 10: '0', 11: '0', 12: 'false', 13: '0', 14: response, 15: 'false', 16: 'false', 17: `'[]'`,
+  };
+  const head = [`\\set w random(1, ${workspaces})`, '\\set r random(1, 9000000000000000000)'];
+  if (path === 'locked') {
+    return [
+      ...head,
+      'BEGIN;',
+      `${oneLine(bind(lockForDebit, { 1: workspaceExpr, 2: `'chat'` }))};`,
+      `${oneLine(bind(writeDebit, write))};`,
+      'COMMIT;',
+      '',
+    ].join('\n');
+  }
+  // \gset keeps the row read in variables named after its columns, for the compare-and-set.
+  const unchanged = {
+    ...write, 13: ':term_index', 18: ':plan_balance', 19: ':purchased_balance', 20: ':overage_used', 21: ':unbilled_shortfall',
+    22: ':low_notified::boolean', 23: ':exhausted_notified::boolean', // -M prepared: sent as parameters
+  };
   return [
-    `\\set w random(1, ${workspaces})`,
-    '\\set r random(1, 9000000000000000000)',
-    'BEGIN;',
-    `${oneLine(bind(lockForDebit, { 1: workspaceExpr, 2: `'chat'` }))};`,
-    `${oneLine(bind(writeDebit, {
-      1: workspaceExpr, 2: `(${key})`, 3: `'bench'`, 4: `'bench-member'`, 5: `'chat_question'`, 6: `'chat'`, 7: 'NULL',
-      8: '1', 9: '0', 10: '0', 11: '0', 12: 'false', 13: '0', 14: response, 15: 'false', 16: 'false', 17: `'[]'`,
-    }))};`,
-    'COMMIT;',
+    ...head,
+    `${oneLine(bind(readForDebit, { 1: workspaceExpr, 2: `'chat'` }))} \\gset`,
+    `${oneLine(bind(writeDebitIfUnchanged, unchanged))};`,
     '',
   ].join('\n');
 }
 
-export function runPgbench(opts: { pgbench: string; databaseUrl: string; clients: number; seconds: number; workspaceExpr: string; workspaces: number }): RunStats {
+export function runPgbench(opts: { pgbench: string; databaseUrl: string; clients: number; seconds: number; workspaceExpr: string; workspaces: number; path: DebitPath }): RunStats {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-pgbench-'));
   try {
     const script = path.join(dir, 'debit.sql');
-    writeFileSync(script, debitScript(opts.workspaceExpr, opts.workspaces));
+    writeFileSync(script, debitScript(opts.workspaceExpr, opts.workspaces, opts.path));
     const threads = Math.min(opts.clients, Math.max(1, os.availableParallelism()));
     const args = ['-n', '-M', 'prepared', '-c', String(opts.clients), '-j', String(threads), '-T', String(opts.seconds),
       '-f', script, '-l', '--log-prefix', path.join(dir, 'log'), opts.databaseUrl];

@@ -1,6 +1,8 @@
-// The usage hot path (SPEC rule 4): one short transaction on the workspace's
-// locked balance row, so concurrent requests never overdraw and the last
-// credit goes to exactly one of them.
+// The usage hot path (SPEC rule 4): every debit is decided on the current
+// balance row and written only if that row is still current, so concurrent
+// requests never overdraw and the last credit goes to exactly one of them.
+// Usually without a lock (read, then one compare-and-set statement); after a
+// lost race, or to refuse or replay, in one transaction holding the row lock.
 import { createHash } from 'node:crypto';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import { isBelowLowThreshold, splitCost, type Split } from '../domain/consumption';
@@ -8,7 +10,7 @@ import { creditCost } from '../domain/metering';
 import type { PricingConfig } from '../domain/pricing';
 import type { BalanceColumns } from './balance-row';
 import type { Balances } from './balances';
-import { findPriorRequest, lockForDebit, writeDebit, writeExhausted } from './debit-sql';
+import { findPriorRequest, lockForDebit, readForDebit, writeDebit, writeDebitIfUnchanged, writeExhausted } from './debit-sql';
 
 export interface UsageInput {
   workspaceId: string;
@@ -72,52 +74,130 @@ export async function checkAndDebit(pool: Pool, pricing: PricingConfig, input: U
   if (!cost.billable) return answerNonBillable(pool, input.workspaceId);
   const hash = usageRequestHash(input);
 
+  if (!recentlyContended(input.workspaceId)) {
+    const done = await debitWithoutLock(pool, pricing, input, cost.credits, hash);
+    if (done !== 'lost_race' && done !== 'needs_lock') return done;
+    if (done === 'lost_race') markContended(input.workspaceId);
+  }
+  return debitLocked(pool, pricing, input, cost.credits, hash);
+}
+
+/** What a debit on this row would do: a refusal (or a retry) or the writes. */
+interface DebitPlan {
+  gate: UsageRefusal | null;
+  short: boolean;
+  split: Split;
+  charge: UsageCharge;
+  low: boolean;
+  exhausted: boolean;
+  events: Array<ReturnType<typeof notification>>;
+}
+
+function planDebit(ws: Locked, input: UsageInput, cost: number, pricing: PricingConfig): DebitPlan {
+  const gate = gateRefusal(ws, input);
+  const split = splitCost({
+    cost,
+    balance: { plan: ws.plan_balance, purchased: ws.purchased_balance },
+    onDemand: { enabled: ws.on_demand_enabled, monthlyLimit: ws.on_demand_monthly_limit },
+    overageUsed: ws.overage_used,
+  });
+  const short = split.shortfall > 0 && !input.alreadyPerformed;
+  const charge = chargeOf(ws, split);
+  const low = !ws.low_notified && isBelowLowThreshold({
+    totalAfter: charge.balance.total,
+    planCredits: ws.plan_credits,
+    threshold: ws.low_balance_threshold,
+    defaultPercent: pricing.lowBalancePercent,
+  });
+  const exhausted = !ws.exhausted_notified && split.shortfall > 0;
+  const events = [
+    ...(low ? [notification('credits.low', input.workspaceId, ws, { balance: charge.balance, threshold: threshold(ws, pricing) })] : []),
+    ...(exhausted ? [notification('credits.exhausted', input.workspaceId, ws, { balance: charge.balance, reason: 'shortfall', action: input.action })] : []),
+  ];
+  return { gate, short, split, charge, low, exhausted, events };
+}
+
+/** writeDebit's parameters $1..$17. */
+function writeValues(input: UsageInput, hash: string, ws: Locked, plan: DebitPlan): unknown[] {
+  const { split } = plan;
+  return [
+    input.workspaceId, input.idempotencyKey, hash, input.memberId, input.action, input.feature, input.tokens ?? null,
+    split.plan, split.purchased, split.overage, split.shortfall, input.alreadyPerformed ?? false, ws.term_index,
+    JSON.stringify(plan.charge), plan.low, plan.exhausted, JSON.stringify(plan.events),
+  ];
+}
+
+/**
+ * The common case in two round trips and no explicit transaction: read the
+ * row, decide, and write in one statement that applies only if the row did
+ * not move meanwhile. When it cannot finish alone (a refusal, a replay, a
+ * lost race) the locked path decides under the row lock.
+ */
+async function debitWithoutLock(
+  pool: Pool,
+  pricing: PricingConfig,
+  input: UsageInput,
+  cost: number,
+  hash: string,
+): Promise<UsageOutcome | 'lost_race' | 'needs_lock'> {
+  const { rows } = await pool.query<Locked>({ name: 'usage-read', text: readForDebit, values: [input.workspaceId, input.feature] });
+  const ws = rows[0];
+  if (!ws) return 'needs_lock';
+  const plan = planDebit(ws, input, cost, pricing);
+  if (plan.gate || plan.short) return 'needs_lock';
+  try {
+    const written = await pool.query({
+      name: 'usage-write-unchanged',
+      text: writeDebitIfUnchanged,
+      values: [...writeValues(input, hash, ws, plan), ws.plan_balance, ws.purchased_balance, ws.overage_used, ws.unbilled_shortfall, ws.low_notified, ws.exhausted_notified],
+    });
+    if (written.rowCount === 0) return 'lost_race';
+  } catch (err) {
+    if ((err as { constraint?: string }).constraint === 'usage_events_idempotency') return 'needs_lock'; // a used key: replayed under the lock
+    throw err;
+  }
+  return { ok: true, replayed: false, charge: plan.charge };
+}
+
+/** One transaction holding the balance row's lock: decides refusals and replays, and wins every race. */
+function debitLocked(pool: Pool, pricing: PricingConfig, input: UsageInput, cost: number, hash: string): Promise<UsageOutcome> {
   return inTransaction(pool, async (client) => {
     const { rows } = await client.query<Locked>({ name: 'usage-lock', text: lockForDebit, values: [input.workspaceId, input.feature] });
     const ws = rows[0];
     if (!ws) return missingBalanceRow(client, input.workspaceId);
 
-    const gate = gateRefusal(ws, input);
-    const split = splitCost({
-      cost: cost.credits,
-      balance: { plan: ws.plan_balance, purchased: ws.purchased_balance },
-      onDemand: { enabled: ws.on_demand_enabled, monthlyLimit: ws.on_demand_monthly_limit },
-      overageUsed: ws.overage_used,
-    });
-    const short = split.shortfall > 0 && !input.alreadyPerformed;
-    if (gate || short) {
+    const plan = planDebit(ws, input, cost, pricing);
+    if (plan.gate || plan.short) {
       // A key that already succeeded answers as it did, whatever changed since.
       const prior = await replayPrior(client, input, hash);
       if (prior) return prior;
-      if (gate) return gate;
+      if (plan.gate) return plan.gate;
       if (!ws.exhausted_notified) await recordExhausted(client, input, ws, 'refused');
-      return creditLimitRefusal(input, ws, cost.credits);
+      return creditLimitRefusal(input, ws, cost);
     }
-
-    const charge = chargeOf(ws, split);
-    const low = !ws.low_notified && isBelowLowThreshold({
-      totalAfter: charge.balance.total,
-      planCredits: ws.plan_credits,
-      threshold: ws.low_balance_threshold,
-      defaultPercent: pricing.lowBalancePercent,
-    });
-    const exhausted = !ws.exhausted_notified && split.shortfall > 0;
-    const events = [
-      ...(low ? [notification('credits.low', input.workspaceId, ws, { balance: charge.balance, threshold: threshold(ws, pricing) })] : []),
-      ...(exhausted ? [notification('credits.exhausted', input.workspaceId, ws, { balance: charge.balance, reason: 'shortfall', action: input.action })] : []),
-    ];
-    const written = await client.query({
-      name: 'usage-write',
-      text: writeDebit,
-      values: [
-        input.workspaceId, input.idempotencyKey, hash, input.memberId, input.action, input.feature, input.tokens ?? null,
-        split.plan, split.purchased, split.overage, split.shortfall, input.alreadyPerformed ?? false, ws.term_index,
-        JSON.stringify(charge), low, exhausted, JSON.stringify(events),
-      ],
-    });
+    const written = await client.query({ name: 'usage-write', text: writeDebit, values: writeValues(input, hash, ws, plan) });
     if (written.rowCount === 0) return (await replayPrior(client, input, hash))!;
-    return { ok: true, replayed: false, charge };
+    return { ok: true, replayed: false, charge: plan.charge };
   });
+}
+
+// Workspaces whose optimistic write lost a race recently go straight to the
+// locked path for a second: a hot workspace would otherwise lose most races.
+// Only a hint; correctness never depends on it.
+const CONTENDED_MS = 1000;
+const contended = new Map<string, number>();
+
+function recentlyContended(workspaceId: string): boolean {
+  const until = contended.get(workspaceId);
+  if (until === undefined) return false;
+  if (until > Date.now()) return true;
+  contended.delete(workspaceId);
+  return false;
+}
+
+function markContended(workspaceId: string): void {
+  if (contended.size > 10_000) contended.clear();
+  contended.set(workspaceId, Date.now() + CONTENDED_MS);
 }
 
 function gateRefusal(ws: Locked, input: UsageInput): UsageRefusal | null {

@@ -350,11 +350,13 @@ describe('Postgres outage under a usage load (own embedded cluster)', () => {
   });
 });
 
-describe('the connection breaks after COMMIT reached Postgres', () => {
+describe('the connection breaks after the commit reached Postgres', () => {
   it('answers 503, and the retry with the same key replays the committed debit instead of debiting again', async () => {
-    // A TCP proxy in front of the cluster that, once armed, forwards a COMMIT
-    // and then cuts the connection instead of passing Postgres' reply on: the
-    // transaction is committed but the API never hears it.
+    // A TCP proxy in front of the cluster that, once armed, forwards the
+    // statement that commits the debit and then cuts the connection instead of
+    // passing Postgres' reply on: the debit is committed but the API never
+    // hears it. An uncontended debit commits with its one compare-and-set
+    // statement (the prepared 'usage-write-unchanged'); a locked one at COMMIT.
     const target = Number(new URL(cluster!.adminUrl).port);
     let armed = false;
     let cut = 0;
@@ -364,8 +366,8 @@ describe('the connection breaks after COMMIT reached Postgres', () => {
       const closeBoth = () => (downstream.destroy(), upstream.destroy());
       for (const s of [downstream, upstream]) s.on('error', closeBoth).on('close', closeBoth);
       downstream.on('data', (chunk: Buffer) => {
-        // a simple-protocol Query message: 'Q', int32 length, "COMMIT\0"
-        if (armed && chunk.includes('COMMIT\0')) {
+        // the Parse/Bind messages name the prepared statement; COMMIT is a simple-protocol Query
+        if (armed && (chunk.includes('usage-write-unchanged\0') || chunk.includes('COMMIT\0'))) {
           armed = false;
           cutOnReply = true;
         }
