@@ -6,6 +6,7 @@ import { loadPricing } from '../../src/config/pricing';
 import { createPool, type Pool } from '../../src/db/pool';
 import type { PaymentSignal } from '../../src/domain/payment-signal';
 import { buildApp, type App } from '../../src/http/app';
+import { ApiError } from '../../src/http/errors';
 import { stripeWebhookRoutes } from '../../src/http/routes/stripe-webhook';
 import { createStripeClient } from '../../src/payments/stripe-client';
 import { StripeSandbox } from '../../src/stripe-sandbox/server';
@@ -32,6 +33,7 @@ beforeAll(async () => {
             failSignals--;
             throw new Error('temporal unavailable');
           }
+          if (workspaceId === 'ws-gone') throw new ApiError(404, 'not_found', `workspace '${workspaceId}' was not found`);
           signals.push({ workspaceId, signal });
         },
       }),
@@ -161,6 +163,41 @@ describe('POST /v1/stripe/webhook', () => {
     const again = await post(body, signed(body));
     expect(again.json()).toMatchObject({ duplicate: false, routed: true });
     expect(signals).toHaveLength(1);
+  });
+
+  // Found by test/api/fuzz.test.ts: signed events are read defensively too.
+  it('refuses a correctly signed event whose data.object is null with 400 malformed_event (it crashed with a 500)', async () => {
+    const body = JSON.stringify({ ...paymentEvent('payment_intent.succeeded'), data: { object: null } });
+    const res = await post(body, signed(body));
+    expect([res.statusCode, res.json<{ error: { code: string } }>().error.code]).toEqual([400, 'malformed_event']);
+    expect(signals).toHaveLength(0);
+  });
+
+  it.each([
+    ['a numeric workspace id', { metadata: { workspace_id: 42, invoice_id: 'inv-7' } }],
+    ['an object as invoice id', { metadata: { workspace_id: 'ws-42', invoice_id: { id: 'inv-7' } } }],
+    ['metadata that is a string', { metadata: 'ws-42' }],
+    ['a numeric payment intent id', { id: 7 }],
+  ])('does not route a signed payment event with %s', async (_name, extra) => {
+    const body = JSON.stringify(paymentEvent('payment_intent.succeeded', extra));
+    const res = await post(body, signed(body));
+    expect([res.statusCode, res.json()]).toEqual([200, { received: true, duplicate: false, routed: false }]);
+    expect(signals).toHaveLength(0);
+  });
+
+  it('passes only string reasons and codes of a payment failure to the workflow', async () => {
+    const body = JSON.stringify(paymentEvent('payment_intent.payment_failed', { last_payment_error: { message: { text: 'x' }, decline_code: 5, code: 'card_declined' } }));
+    expect((await post(body, signed(body))).statusCode).toBe(200);
+    expect(signals[0]?.signal).toMatchObject({ reason: 'The payment failed.', code: 'card_declined' });
+  });
+
+  it('answers 200 (recorded, not routed) for a workspace without a workflow: a redelivery could never be routed (it was a 503)', async () => {
+    const event = paymentEvent('payment_intent.succeeded', { metadata: { workspace_id: 'ws-gone', invoice_id: 'inv-7' } });
+    const body = JSON.stringify(event);
+    const res = await post(body, signed(body));
+    expect([res.statusCode, res.json()]).toEqual([200, { received: true, duplicate: false, routed: false }]);
+    const { rows } = await pool.query(`SELECT workspace_id FROM stripe_webhook_events WHERE event_id = $1`, [event.id]);
+    expect(rows).toEqual([{ workspace_id: 'ws-gone' }]);
   });
 });
 
