@@ -50,6 +50,9 @@ export const RETENTION_DAYS = 30;
 /** Renewal payment retries, in days after the first failure (rule 13). */
 export const DUNNING_RETRY_DAYS = [1, 3, 7] as const;
 export const MAX_ON_DEMAND_LIMIT = 10_000_000;
+/** Enterprise terms: credits fit the ledger's integer balances; a month's price is one Stripe charge (at most $999,999.99). */
+export const MAX_ENTERPRISE_CREDITS = 100_000_000;
+export const MAX_ENTERPRISE_PRICE_CENTS = 99_999_999;
 export const FEATURE_PATTERN = /^[a-z][a-z0-9_.-]{0,63}$/;
 
 /** A business-rule refusal; `code` maps to an HTTP status in the API. */
@@ -76,8 +79,12 @@ export function resolvePlan(pricing: PricingConfig, plan: PlanId, enterprise?: E
   if (!custom && enterprise) fail('validation_failed', `enterprise terms are only allowed with a custom plan, not '${plan}'`);
   if (enterprise) {
     const { monthlyCredits, monthlyPriceCents } = enterprise;
-    if (!Number.isSafeInteger(monthlyCredits) || monthlyCredits < 0) fail('validation_failed', 'enterprise.monthlyCredits must be an integer >= 0');
-    if (!Number.isSafeInteger(monthlyPriceCents) || monthlyPriceCents < 0) fail('validation_failed', 'enterprise.monthlyPriceCents must be an integer >= 0');
+    if (!Number.isSafeInteger(monthlyCredits) || monthlyCredits < 0 || monthlyCredits > MAX_ENTERPRISE_CREDITS) {
+      fail('validation_failed', `enterprise.monthlyCredits must be an integer from 0 to ${MAX_ENTERPRISE_CREDITS}`);
+    }
+    if (!Number.isSafeInteger(monthlyPriceCents) || monthlyPriceCents < 0 || monthlyPriceCents > MAX_ENTERPRISE_PRICE_CENTS) {
+      fail('validation_failed', `enterprise.monthlyPriceCents must be an integer from 0 to ${MAX_ENTERPRISE_PRICE_CENTS}`);
+    }
   }
   return planTerms(pricing, plan, enterprise);
 }

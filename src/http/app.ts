@@ -6,11 +6,14 @@ import { registerAjvFormats, TypeBoxValidatorCompiler, type TypeBoxTypeProvider 
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyReply,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { isDatabaseUnavailable } from '../db/unavailable';
 import { authenticate, type ApiTokens } from './auth';
 import { ApiError, DATABASE_RETRY_AFTER_SECONDS, databaseUnavailableBody, errorBody } from './errors';
@@ -35,6 +38,29 @@ export type App = FastifyInstance<
 
 const MAX_BODY_BYTES = 64 * 1024;
 
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (control
+ * characters or raw non-ASCII in the request line or headers, headers over
+ * 16 KiB): answered in the API's error shape too, then the connection closes.
+ */
+function clientErrorHandler(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers_too_large', 'the request line and headers are limited to 16 KiB']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request_timeout', 'the request did not arrive in time']
+        : [400, 'malformed_request', 'the request is not valid HTTP/1.1 (a control or non-ASCII character in the request line or a header?)'];
+  const body = JSON.stringify(errorBody(code, message));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
+}
+
 export async function buildApp(opts: AppOptions): Promise<App> {
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
@@ -44,6 +70,16 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
     },
     requestIdHeader: false,
+    clientErrorHandler,
+    // Refused while routing, before any hook runs: a malformed escape in the path, a path parameter over 100 characters.
+    frameworkErrors: (err, _req, res) => {
+      const reply = res as FastifyReply;
+      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+        void reply.status(422).send(errorBody('validation_failed', 'a path parameter is longer than 100 characters'));
+      } else {
+        void reply.status(400).send(errorBody('bad_url', `the URL is malformed: ${err.message}`));
+      }
+    },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPool, type Pool } from '../../src/db/pool';
 import { buildApp, type App } from '../../src/http/app';
 import { healthRoutes } from '../../src/http/routes/health';
+import { rawRequest } from '../helpers/raw-http';
 
 const tokens = { api: 'full-token', read: 'read-token' };
 let pool: Pool;
@@ -16,6 +17,7 @@ beforeAll(async () => {
       (a) => {
         a.get('/v1/ping', async () => ({ pong: true }));
         a.post('/v1/ping', async () => ({ pong: true }));
+        a.get('/v1/param/:p', async () => ({ pong: true }));
       },
     ],
   });
@@ -54,6 +56,27 @@ describe('HTTP app skeleton', () => {
     expect(res.statusCode).toBe(404);
     expect(res.json()).toEqual({ error: { code: 'not_found', message: 'no route GET /v1/nothing' } });
     expect(res.headers['x-request-id']).toBeTruthy();
+  });
+
+  // Found by test/api/fuzz.test.ts: refusals made before any route runs had Fastify's or Node's own body.
+  describe('refusals before routing are in the error shape too (over a real socket)', () => {
+    let base: string;
+    beforeAll(async () => {
+      base = await app.listen({ port: 0, host: '127.0.0.1' });
+    });
+
+    it.each([
+      ['a path parameter over 100 characters', 422, 'validation_failed', `/v1/param/${'p'.repeat(101)}`, {}],
+      ['a malformed escape in the path', 400, 'bad_url', '/v1/param/%zz', {}],
+      ['raw UTF-8 in the request line', 400, 'malformed_request', '/v1/param/é', {}],
+      ['a control character in a header', 400, 'malformed_request', '/v1/ping', { 'x-note': 'a\u0001b' }],
+      ['headers over 16 KiB', 431, 'headers_too_large', '/v1/ping', { 'x-note': 'n'.repeat(17_000) }],
+    ] as const)('%s -> %i %s', async (_name, status, code, target, headers) => {
+      const res = await rawRequest(base, { method: 'GET', target, headers: { authorization: 'Bearer full-token', ...headers } });
+      expect(res.status).toBe(status);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(JSON.parse(res.text)).toEqual({ error: { code, message: expect.stringMatching(/.{10}/) } });
+    });
   });
 
   it('serves an OpenAPI document', async () => {

@@ -178,6 +178,32 @@ describe('POST /v1/stripe/webhook', () => {
     expect(again.json()).toMatchObject({ duplicate: false, routed: true });
     expect(signals).toHaveLength(1);
   });
+
+  // Found by test/api/fuzz.test.ts: signed events are read defensively too.
+  it('refuses a correctly signed event whose data.object is null with 400 malformed_event (it crashed with a 500)', async () => {
+    const body = JSON.stringify({ ...paymentEvent('payment_intent.succeeded'), data: { object: null } });
+    const res = await post(body, signed(body));
+    expect([res.statusCode, res.json<{ error: { code: string } }>().error.code]).toEqual([400, 'malformed_event']);
+    expect(signals).toHaveLength(0);
+  });
+
+  it.each([
+    ['a numeric workspace id', { metadata: { workspace_id: 42, invoice_id: 'inv-7' } }],
+    ['an object as invoice id', { metadata: { workspace_id: 'ws-42', invoice_id: { id: 'inv-7' } } }],
+    ['metadata that is a string', { metadata: 'ws-42' }],
+    ['a numeric payment intent id', { id: 7 }],
+  ])('does not route a signed payment event with %s', async (_name, extra) => {
+    const body = JSON.stringify(paymentEvent('payment_intent.succeeded', extra));
+    const res = await post(body, signed(body));
+    expect([res.statusCode, res.json()]).toEqual([200, { received: true, duplicate: false, routed: false }]);
+    expect(signals).toHaveLength(0);
+  });
+
+  it('passes only string reasons and codes of a payment failure to the workflow', async () => {
+    const body = JSON.stringify(paymentEvent('payment_intent.payment_failed', { last_payment_error: { message: { text: 'x' }, decline_code: 5, code: 'card_declined' } }));
+    expect((await post(body, signed(body))).statusCode).toBe(200);
+    expect(signals[0]?.signal).toMatchObject({ reason: 'The payment failed.', code: 'card_declined' });
+  });
 });
 
 describe('the sandbox delivers its signed webhooks to our endpoint', () => {

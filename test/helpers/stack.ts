@@ -29,6 +29,8 @@ export interface Stack {
   sandbox: StripeSandbox;
   service: Service;
   outboxDir: string;
+  /** The Stripe webhook signing secret the service verifies with. */
+  webhookSecret: string;
   stop(): Promise<void>;
 }
 
@@ -97,6 +99,7 @@ export async function startStack(): Promise<Stack> {
       sandbox,
       service,
       outboxDir,
+      webhookSecret,
       stop,
     };
   } catch (err) {

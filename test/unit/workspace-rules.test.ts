@@ -51,6 +51,11 @@ describe('plan changes (rules 5, 6, 7)', () => {
     ['enterprise', { monthlyCredits: 5000, monthlyPriceCents: 90000 }, 'ok'],
     ['enterprise', { monthlyCredits: -1, monthlyPriceCents: 90000 }, 'validation_failed'],
     ['enterprise', { monthlyCredits: 10, monthlyPriceCents: 1.5 }, 'validation_failed'],
+    // At most one Stripe charge a month ($999,999.99); above the integer columns, a price hung the workflow.
+    ['enterprise', { monthlyCredits: 100_000_000, monthlyPriceCents: 99_999_999 }, 'ok'],
+    ['enterprise', { monthlyCredits: 10, monthlyPriceCents: 100_000_000 }, 'validation_failed'],
+    ['enterprise', { monthlyCredits: 10, monthlyPriceCents: 3_000_000_000 }, 'validation_failed'],
+    ['enterprise', { monthlyCredits: 100_000_001, monthlyPriceCents: 0 }, 'validation_failed'],
     ['pro', { monthlyCredits: 5000, monthlyPriceCents: 90000 }, 'validation_failed'],
   ])('resolvePlan(%s, %j) -> %s', (p, enterprise, expected) => {
     expect(code(() => resolvePlan(pricing, p, enterprise))).toBe(expected);

@@ -7,6 +7,8 @@ import { getWorkspaceView } from '../../ledger/workspace-view';
 import {
   BillingRuleError,
   FEATURE_PATTERN,
+  MAX_ENTERPRISE_CREDITS,
+  MAX_ENTERPRISE_PRICE_CENTS,
   MAX_ON_DEMAND_LIMIT,
   validateCreateRequest,
   type CreateWorkspaceRequest,
@@ -14,13 +16,14 @@ import {
 import type { BillingWorkflows } from '../../temporal/billing-client';
 import type { App } from '../app';
 import { ApiError } from '../errors';
+import { text } from '../schemas/text';
 
 export const WorkspaceId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$', description: 'workspace id' });
 const PlanId = Type.String({ pattern: '^[a-z][a-z0-9_]{0,31}$' });
 const Enterprise = Type.Object(
   {
-    monthlyCredits: Type.Integer({ minimum: 0, maximum: 100_000_000 }),
-    monthlyPriceCents: Type.Integer({ minimum: 0, maximum: 100_000_000_00 }),
+    monthlyCredits: Type.Integer({ minimum: 0, maximum: MAX_ENTERPRISE_CREDITS }),
+    monthlyPriceCents: Type.Integer({ minimum: 0, maximum: MAX_ENTERPRISE_PRICE_CENTS, description: 'at most one Stripe charge: $999,999.99' }),
   },
   { additionalProperties: false },
 );
@@ -33,15 +36,15 @@ const IdempotencyHeader = Type.Object({
 export const CreateWorkspaceBody = Type.Object(
   {
     id: WorkspaceId,
-    name: Type.String({ minLength: 1, maxLength: 200 }),
+    name: text(200),
     billingEmail: Type.String({ format: 'email', maxLength: 254 }),
     billingAddress: Type.Object(
       {
         country: Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' }),
         region: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{1,3}$' })),
-        postalCode: Type.Optional(Type.String({ minLength: 1, maxLength: 20 })),
-        line1: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-        city: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+        postalCode: Type.Optional(text(20)),
+        line1: Type.Optional(text(200)),
+        city: Type.Optional(text(100)),
       },
       { additionalProperties: false },
     ),
@@ -106,6 +109,11 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
       },
     );
 
+    // Cancel and resume take no body: a body means the client expects options these endpoints do not have.
+    const noBody = async (req: { body: unknown }) => {
+      const empty = req.body === undefined || (typeof req.body === 'object' && req.body !== null && !Array.isArray(req.body) && Object.keys(req.body).length === 0);
+      if (!empty) throw new ApiError(422, 'validation_failed', 'this endpoint takes no body: send none, or {}');
+    };
     const cancelAnswer = (r: { status: string; cancelAt: number | null; retentionUntil: number | null }) => ({
       status: r.status,
       cancelAt: iso(r.cancelAt),
@@ -113,12 +121,16 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
     });
     app.post(
       '/v1/workspaces/:id/cancel',
-      { schema: { tags: ['workspaces'], summary: 'Cancel at the end of the current term', params: IdParams, headers: IdempotencyHeader } },
+      {
+        preValidation: noBody,
+        schema: { tags: ['workspaces'], summary: 'Cancel at the end of the current term', params: IdParams, headers: IdempotencyHeader },
+      },
       async (req) => cancelAnswer(await wf.cancel(req.params.id, req.headers['idempotency-key'])),
     );
     app.post(
       '/v1/workspaces/:id/resume',
       {
+        preValidation: noBody,
         schema: {
           tags: ['workspaces'],
           summary: 'Undo a pending cancellation, or subscribe again during retention',
@@ -152,7 +164,7 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
           body: Type.Object(
             {
               credits: Type.Integer({ description: 'min 100, max 100,000 (pricing config)' }),
-              idempotencyKey: Type.String({ minLength: 1, maxLength: 200 }),
+              idempotencyKey: text(200, 'names the purchase: a paid key returns the first purchase'),
             },
             { additionalProperties: false },
           ),

@@ -30,19 +30,25 @@ const SIGNAL_TYPES: Record<string, PaymentSignal['type']> = {
   'payment_intent.payment_failed': 'payment_failed',
 };
 
+const idOf = (v: unknown) => (typeof v === 'string' && /^[\x21-\x7e]{1,200}$/.test(v) ? v : undefined);
+const plainText = (v: unknown) => (typeof v === 'string' && v.length > 0 && v.length <= 1000 && !/\p{Cc}/u.test(v) ? v : undefined);
+
 /** The signal an event means, with its workspace; null for events we do not route. */
 export function paymentSignalOf(event: Stripe.Event): { workspaceId: string; signal: PaymentSignal } | null {
   const type = SIGNAL_TYPES[event.type];
   if (!type) return null;
-  const pi = event.data.object as Stripe.PaymentIntent;
-  const workspaceId = pi.metadata?.workspace_id;
-  const invoiceId = pi.metadata?.invoice_id;
-  if (!workspaceId || !invoiceId || typeof pi.id !== 'string') return null;
-  const signal: PaymentSignal = { eventId: event.id, type, invoiceId, paymentIntentId: pi.id };
-  const err = pi.last_payment_error;
+  // Signed by Stripe, yet read defensively: only ids and plain text reach the workflow and the database.
+  const pi = event.data.object as Partial<Stripe.PaymentIntent>;
+  const metadata = pi.metadata && typeof pi.metadata === 'object' ? pi.metadata : {};
+  const workspaceId = idOf(metadata.workspace_id);
+  const invoiceId = idOf(metadata.invoice_id);
+  const paymentIntentId = idOf(pi.id);
+  if (!workspaceId || !invoiceId || !paymentIntentId) return null;
+  const signal: PaymentSignal = { eventId: event.id, type, invoiceId, paymentIntentId };
+  const err = pi.last_payment_error && typeof pi.last_payment_error === 'object' ? pi.last_payment_error : null;
   if (type === 'payment_failed') {
-    signal.reason = err?.message ?? 'The payment failed.';
-    const code = err?.decline_code ?? err?.code;
+    signal.reason = plainText(err?.message) ?? 'The payment failed.';
+    const code = idOf(err?.decline_code) ?? idOf(err?.code);
     if (code) signal.code = code;
   }
   return { workspaceId, signal };
@@ -61,9 +67,12 @@ function verify(body: unknown, signature: string | string[] | undefined, deps: S
     throw new ApiError(400, 'malformed_event', 'the body is not a JSON Stripe event');
   }
   const e = event as Partial<Stripe.Event> | null;
-  if (!e || typeof e.id !== 'string' || !/^evt_\w{1,200}$/.test(e.id) || typeof e.type !== 'string' || typeof e.data?.object !== 'object') {
-    throw new ApiError(400, 'malformed_event', 'the event lacks an id, a type or a data object');
-  }
+  const object: unknown = e?.data?.object;
+  const wellFormed =
+    typeof e?.id === 'string' && /^evt_\w{1,200}$/.test(e.id) &&
+    typeof e.type === 'string' && /^[\w.]{1,200}$/.test(e.type) &&
+    typeof object === 'object' && object !== null;
+  if (!wellFormed) throw new ApiError(400, 'malformed_event', 'the event lacks a valid id, type or data object');
   return event;
 }
 
@@ -88,7 +97,7 @@ export function stripeWebhookRoutes(deps: StripeWebhookDeps) {
             const { rowCount } = await tx.query(
               `INSERT INTO stripe_webhook_events (event_id, type, workspace_id, invoice_id, payment_intent_id)
                VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING`,
-              [event.id, event.type, routed?.workspaceId ?? null, routed?.signal.invoiceId ?? null, typeof pi.id === 'string' ? pi.id : null],
+              [event.id, event.type, routed?.workspaceId ?? null, routed?.signal.invoiceId ?? null, idOf(pi.id) ?? null],
             );
             if (!rowCount) return { received: true, duplicate: true, routed: false };
             if (routed) {

@@ -1,10 +1,7 @@
 // Request and response schemas of the usage endpoints (SPEC section 7).
 import Type from 'typebox';
+import { text } from './text';
 import { BalanceSchema } from './workspace-params';
-
-// Printable text without control characters.
-const text = (maxLength: number, description: string) =>
-  Type.String({ minLength: 1, maxLength, pattern: '^[^\\u0000-\\u001F\\u007F]+$', description });
 
 export const UsageBody = Type.Object(
   {
