@@ -5,19 +5,15 @@
 // BENCH_WORKSPACES (1000), DATABASE_URL (else a throwaway embedded cluster),
 // PGBENCH_PATH (else pgbench on PATH).
 import { fork } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { startEmbeddedPostgres, type RunningPostgres } from '../src/db/embedded-postgres';
-import { migrateUp } from '../src/db/migrate';
 import { createPool, type Pool } from '../src/db/pool';
 import { auditBalances } from '../src/ledger/audit';
 import { openTerm } from '../src/ledger/operations';
 import { runHttpLoad } from './bench/http-load';
 import { findPgbench, PGBENCH_MISSING, runPgbench } from './bench/pgbench';
+import { benchDatabase, freePort } from './bench/postgres';
 import type { RunStats } from './bench/stats';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -25,27 +21,6 @@ const clients = Number(process.env.BENCH_CLIENTS ?? 16);
 const spread = Number(process.env.BENCH_WORKSPACES ?? 1000);
 const HOT = 'bench-hot';
 const cold = (i: number) => `bench-${String(i).padStart(4, '0')}`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function createDatabase(adminUrl: string): Promise<string> {
-  const name = `billing_bench_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
 
 /** Workspaces as the workflow leaves them: a row plus term 0 opened with plenty of credits. */
 async function seed(pool: Pool) {
@@ -79,20 +54,9 @@ function row(scenario: string, via: string, s: RunStats) {
 async function main() {
   const cleanups: Array<() => Promise<void>> = [];
   try {
-    let adminUrl = process.env.DATABASE_URL;
-    let pgInfo = 'DATABASE_URL';
-    if (!adminUrl) {
-      // production-like durability (fsync on), unlike the test clusters
-      const root = mkdtempSync(path.join(os.tmpdir(), 'billing-bench-pg-'));
-      chmodSync(root, 0o755); // as root, Postgres runs as the `postgres` user and must reach its data dir
-      cleanups.unshift(async () => rmSync(root, { recursive: true, force: true }));
-      const embedded: RunningPostgres = await startEmbeddedPostgres({ dataDir: path.join(root, 'data'), port: await freePort(), persistent: true });
-      cleanups.unshift(() => embedded.stop());
-      adminUrl = embedded.adminUrl;
-      pgInfo = 'embedded throwaway cluster, fsync on';
-    }
-    const databaseUrl = await createDatabase(adminUrl);
-    await migrateUp(databaseUrl);
+    const db = await benchDatabase(cleanups);
+    const databaseUrl = db.url;
+    const pgInfo = db.info;
     const pool = createPool(databaseUrl, 4);
     cleanups.unshift(() => pool.end());
     console.log(`seeding 1 hot + ${spread} workspaces ...`);
