@@ -101,6 +101,21 @@ describe('check-and-debit: balance (rules 1, 3, 4)', () => {
     expect(await use(ws)).toMatchObject({ ok: false, status: 402 });
     await expectLedgerConsistent(pool, ws);
   });
+
+  it('unlimited on-demand usage past 2^31 credits in one term keeps counting (no integer overflow, no 500)', async () => {
+    const ws = await createTestWorkspace(pool, { planCredits: 0, onDemand: { enabled: true, monthlyLimit: 0 } });
+    // 2,147 calls of a billion tokens would take a while: start the term near the int4 limit, ledger entry included.
+    const near = 2_147_000_000;
+    await pool.query(
+      `INSERT INTO credit_ledger (workspace_id, idempotency_key, kind, bucket, amount, term_index, reason)
+       VALUES ($1, 'usage:earlier', 'overage', 'overage', $2, 0, 'earlier usage this term')`,
+      [ws, -near],
+    );
+    await pool.query(`UPDATE credit_balances SET overage_used = $2 WHERE workspace_id = $1`, [ws, near]);
+    expect(await use(ws, { action: 'ai_assist', tokens: 1_000_000_000 })).toMatchObject({ ok: true, charge: { buckets: { overage: 1_000_000 } } });
+    expect(await overageUsed(pool, { workspaceId: ws, termIndex: 0 })).toBe(near + 1_000_000);
+    await expectLedgerConsistent(pool, ws);
+  });
 });
 
 describe('check-and-debit: reported facts (alreadyPerformed)', () => {
