@@ -90,6 +90,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
 
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof ApiError) {
+      if (err.retryAfterSeconds !== undefined) void reply.header('retry-after', String(err.retryAfterSeconds));
       return reply.status(err.statusCode).send(errorBody(err.code, err.message, err.details));
     }
     const e = err as { validation?: unknown[]; validationContext?: string; statusCode?: number; code?: string; message: string };

@@ -60,20 +60,46 @@ function toApiError(err: unknown, workspaceId: string): unknown {
   return err;
 }
 
+/** How long an HTTP request waits for the workflow's answer before it is told to retry. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+const STILL_PROCESSING_RETRY_AFTER_SECONDS = 5;
+
 export class BillingWorkflows {
+  private readonly requestTimeoutMs: number;
+
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
-  ) {}
+    opts: { requestTimeoutMs?: number } = {},
+  ) {
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  }
 
   private handle(workspaceId: string) {
     return this.client.workflow.getHandle<typeof workspaceBilling>(workflowIdFor(workspaceId));
   }
 
+  /**
+   * Runs one request to the workflow, waiting at most requestTimeoutMs: a step
+   * that cannot finish (Stripe down, a blocked activity) answers 503
+   * `still_processing` instead of holding the HTTP request. The workflow keeps
+   * working; the same request again (same Idempotency-Key, or the same
+   * purchase key) gets its answer once there is one.
+   */
   private async call<T>(workspaceId: string, fn: () => Promise<T>): Promise<T> {
+    const deadline = AbortSignal.timeout(this.requestTimeoutMs);
     try {
-      return await fn();
+      return await this.client.withAbortSignal(deadline, fn);
     } catch (err) {
+      if (deadline.aborted) {
+        throw new ApiError(
+          503,
+          'still_processing',
+          `workspace '${workspaceId}' did not finish this request within ${this.requestTimeoutMs / 1000} s and is still working on it; send the same request again (same Idempotency-Key) for its answer`,
+          {},
+          STILL_PROCESSING_RETRY_AFTER_SECONDS,
+        );
+      }
       throw toApiError(err, workspaceId);
     }
   }

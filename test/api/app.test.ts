@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPool, type Pool } from '../../src/db/pool';
 import { buildApp, type App } from '../../src/http/app';
+import { ApiError } from '../../src/http/errors';
 import { healthRoutes } from '../../src/http/routes/health';
 import { rawRequest } from '../helpers/raw-http';
 
@@ -18,6 +19,9 @@ beforeAll(async () => {
         a.get('/v1/ping', async () => ({ pong: true }));
         a.post('/v1/ping', async () => ({ pong: true }));
         a.get('/v1/param/:p', async () => ({ pong: true }));
+        a.get('/v1/busy', async () => {
+          throw new ApiError(503, 'still_processing', 'still working on it', {}, 5);
+        });
       },
     ],
   });
@@ -49,6 +53,11 @@ describe('HTTP app skeleton', () => {
     });
     expect(res.statusCode).toBe(status);
     if (status !== 200) expect(res.json().error.code).toBe(status === 401 ? 'unauthorized' : 'forbidden');
+  });
+
+  it('a refusal that says when to retry carries Retry-After', async () => {
+    const res = await app.inject({ method: 'GET', url: '/v1/busy', headers: { authorization: 'Bearer full-token' } });
+    expect([res.statusCode, res.headers['retry-after'], res.json()]).toEqual([503, '5', { error: { code: 'still_processing', message: 'still working on it' } }]);
   });
 
   it('unknown routes answer 404 in the error shape, with a request id', async () => {

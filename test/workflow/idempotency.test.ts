@@ -6,6 +6,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { BillingActivities } from '../../activities';
 import { workflowIdFor } from '../../workflows/definitions';
 import { BillingPlan, BillingStatus, BillingTermEnd, BillingWorkspaceId } from '../../workflows/search-attributes';
+import { ApiError } from '../../src/http/errors';
+import { BillingWorkflows } from '../../src/temporal/billing-client';
 import { BillingTestEnv, DAY } from '../helpers/billing-env';
 
 let t: BillingTestEnv;
@@ -101,6 +103,29 @@ describe('idempotency', () => {
     expect(await t.balances(id)).toMatchObject({ purchased_balance: 500 });
     expect(await ledgerCount(id, 'purchase')).toBe(1);
     expect(chargesFor(id)).toHaveLength(1); // free plan: only the purchase was charged
+  });
+
+  it('a request the workflow cannot finish in time answers 503 still_processing; the same request again gets the one result', async () => {
+    const id = 'idem-slow';
+    await t.create({ id, plan: 'free', paymentMethod: 'pm_card_visa' });
+    const impatient = new BillingWorkflows(t.env.client, t.taskQueue, { requestTimeoutMs: 1000 });
+    t.sandbox.setDelay(3000); // Stripe answers in 3 s: the purchase's charge outlasts the 1 s limit
+    try {
+      const err = await impatient.purchaseCredits(id, { credits: 500, idempotencyKey: 'slow-1' }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ApiError);
+      expect(err).toMatchObject({ statusCode: 503, code: 'still_processing', retryAfterSeconds: 5 });
+    } finally {
+      t.sandbox.setDelay(0);
+    }
+    const paid = await t.workflows.purchaseCredits(id, { credits: 500, idempotencyKey: 'slow-1' });
+    expect(paid).toMatchObject({ credits: 500, status: 'paid' });
+    expect(await t.workflows.purchaseCredits(id, { credits: 500, idempotencyKey: 'slow-1' })).toEqual(paid);
+    expect(await t.balances(id)).toMatchObject({ purchased_balance: 500 });
+    expect(await ledgerCount(id, 'purchase')).toBe(1);
+    expect(chargesFor(id)).toHaveLength(1);
   });
 
   it('a worker that dies after each side effect of a renewal, and one stopped between activities, change nothing twice', async () => {
