@@ -62,6 +62,7 @@ async function main() {
     const cli = toolPaths().temporalCli;
     if (!cli) throw new Error('the Temporal CLI is not installed: run `npm run tools`');
     installTemporalRuntime({ metricsPort: await freePort(), logLevel: 'ERROR' });
+    const pricing = loadPricing();
     const db = await benchDatabase();
     stops.unshift(db.stop);
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'billing-bench-renewals-'));
@@ -84,7 +85,7 @@ async function main() {
       taskQueue: 'bench-billing',
       activities: createActivities({
         pool,
-        pricing: () => loadPricing(),
+        pricing: () => pricing,
         stripe: createStripeClient({ secretKey: 'sk_test_bench', apiBase: sandbox.url }),
         outboxDir: path.join(tmp, 'outbox'),
         seller: { name: 'Bench Seller Inc.', address: ['1 Bench Way'] },

@@ -2,22 +2,14 @@
 // embedded cluster with production-like durability (fsync on, unlike the
 // test clusters). Either way a fresh, migrated database per run.
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
 import { migrateUp } from '../../src/db/migrate';
+import { freePort } from '../../test/setup/free-port';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface BenchDatabase {
   databaseUrl: string;
