@@ -13,6 +13,7 @@ import * as store from '../src/invoices/store';
 import { paymentFailures } from '../src/metrics';
 import { chargeInvoice, type ChargeResult } from '../src/payments/charge';
 import { ensurePaymentMethod } from '../src/payments/customers';
+import { abandonInvoicePayments, settlePaymentSucceeded, type SettledPayment } from '../src/payments/late-payments';
 import { PaymentFailedError, PaymentMethodRejectedError, PermanentStripeError } from '../src/payments/errors';
 
 export interface InvoiceActivityDeps {
@@ -110,12 +111,21 @@ export function createInvoiceActivities(deps: InvoiceActivityDeps) {
       });
     },
 
-    /** Voids an unpaid invoice whose sale did not happen (failed upgrade or purchase); it keeps its number. */
+    /**
+     * Voids an unpaid invoice whose sale did not happen (failed upgrade or purchase); it keeps its number.
+     * Its PaymentIntents that could still be completed are cancelled; one that succeeded meanwhile is refunded.
+     */
     async voidInvoice(input: { invoiceId: string; reason: string }): Promise<InvoiceSummary> {
       return failing(async () => {
         await store.voidInvoice(pool, input.invoiceId, input.reason);
+        await abandonInvoicePayments(pool, stripe, input.invoiceId);
         return summaryOf(await store.requireInvoice(pool, input.invoiceId));
       });
+    },
+
+    /** A success Stripe reported: pays an unpaid invoice, or is refunded (void invoice, or paid by another PaymentIntent). Idempotent. */
+    async settlePaymentSucceeded(input: { invoiceId: string; paymentIntentId: string; paidAt: number }): Promise<SettledPayment> {
+      return failing(() => settlePaymentSucceeded(pool, stripe, input));
     },
 
     /** Renders the PDF with the current status, stores it, delivers <number>.pdf and the invoice.finalized event. */

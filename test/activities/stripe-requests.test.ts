@@ -51,7 +51,7 @@ describe('every Stripe request the project makes is accepted by stripe-mock', ()
       customerId: 'cus_123',
       paymentMethodId: 'pm_123',
       attempt: 1,
-    });
+    }, 'invoice:00000000-0000-4000-8000-000000000001:attempt:1');
     expect(pi.object).toBe('payment_intent');
   });
 
