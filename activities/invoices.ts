@@ -23,6 +23,8 @@ export interface InvoiceActivityDeps {
   /** Finance outbox directory (INVOICE_OUTBOX_DIR). */
   outboxDir: string;
   seller: InvoiceSeller;
+  /** The clock charges read (tests age idempotency keys with it). */
+  now?: () => number;
 }
 
 /** Details of a `PaymentFailed` failure (ApplicationFailure.details[0]). */
@@ -66,7 +68,7 @@ const summaryOf = (inv: store.StoredInvoice): InvoiceSummary => ({
 });
 
 export function createInvoiceActivities(deps: InvoiceActivityDeps) {
-  const { pool, pricing, stripe, outboxDir, seller } = deps;
+  const { pool, pricing, stripe, outboxDir, seller, now } = deps;
   return {
     /** Creates the workspace's Stripe customer once, attaches the card, makes it the default. */
     async ensurePaymentMethod(input: { workspaceId: string; paymentMethod: string }): Promise<{ customerId: string; paymentMethodId: string }> {
@@ -85,7 +87,7 @@ export function createInvoiceActivities(deps: InvoiceActivityDeps) {
     async chargeInvoice(input: { invoiceId: string; attempt: number }): Promise<ChargeResult> {
       return failing(async () => {
         try {
-          return await chargeInvoice(pool, stripe, input.invoiceId, input.attempt);
+          return await chargeInvoice(pool, stripe, input.invoiceId, input.attempt, now ? { now } : {});
         } catch (err) {
           // A decline is not retried, so each failed attempt counts once.
           if (err instanceof PaymentFailedError) paymentFailures.inc({ reason: err.declineCode ?? err.code });
@@ -124,7 +126,7 @@ export function createInvoiceActivities(deps: InvoiceActivityDeps) {
     },
 
     /** A success Stripe reported: pays an unpaid invoice, or is refunded (void invoice, or paid by another PaymentIntent). Idempotent. */
-    async settlePaymentSucceeded(input: { invoiceId: string; paymentIntentId: string; paidAt: number }): Promise<SettledPayment> {
+    async settlePaymentSucceeded(input: { workspaceId: string; invoiceId: string; paymentIntentId: string; paidAt: number }): Promise<SettledPayment> {
       return failing(() => settlePaymentSucceeded(pool, stripe, input));
     },
 

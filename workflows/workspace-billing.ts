@@ -526,14 +526,19 @@ export class WorkspaceBilling {
   private async applyPaymentSignal(sig: PaymentSignal): Promise<void> {
     if (sig.type !== 'payment_succeeded') return;
     const settled = await this.act(`Settle payment ${sig.paymentIntentId} reported by Stripe`).settlePaymentSucceeded({
+      workspaceId: this.id,
       invoiceId: sig.invoiceId,
       paymentIntentId: sig.paymentIntentId,
       paidAt: Date.now(),
     });
-    if (settled.invoiceStatus === 'paid') this.s.unpaid = this.s.unpaid.filter((u) => u.invoiceId !== sig.invoiceId);
-    if (settled.outcome !== 'already') {
-      await this.act(settled.outcome === 'paid' ? 'Re-render paid invoice' : 'Re-render invoice with its refund').finalizeInvoice({ invoiceId: sig.invoiceId });
+    // An unpaid invoice leaves the list only after its re-render: a retried step renders it again.
+    const settlesUnpaid = settled.invoiceStatus === 'paid' && this.s.unpaid.some((u) => u.invoiceId === sig.invoiceId);
+    if (settled.outcome === 'paid' || settlesUnpaid) {
+      await this.act('Re-render paid invoice').finalizeInvoice({ invoiceId: sig.invoiceId });
+    } else if (settled.outcome === 'refunded') {
+      await this.act('Re-render invoice with its refund').finalizeInvoice({ invoiceId: sig.invoiceId });
     }
+    if (settled.invoiceStatus === 'paid') this.s.unpaid = this.s.unpaid.filter((u) => u.invoiceId !== sig.invoiceId);
   }
 
   /** Before SETTLE_EVERY_PAYMENT_SIGNAL: kept so histories recorded with it replay. */

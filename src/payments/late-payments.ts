@@ -9,16 +9,19 @@ import Stripe from 'stripe';
 import type { Pool } from '../db/pool';
 import { formatUsd } from '../domain/money';
 import { PermanentInvoiceError } from '../invoices/errors';
-import { markPaid, requireInvoice } from '../invoices/store';
+import { getInvoice, markPaid, requireInvoice } from '../invoices/store';
 import { invoicePaymentIntents } from './invoice-payments';
 import { cancelPaymentIntent, refundPaymentIntent } from './stripe-requests';
 
 export type RefundReason = 'invoice_void' | 'duplicate_payment';
 
 export interface SettledPayment {
-  /** paid: this payment settled the invoice; refunded: it was given back; already: nothing left to do. */
-  outcome: 'paid' | 'refunded' | 'already';
-  invoiceStatus: string;
+  /**
+   * paid: this payment settled the invoice; refunded: it was given back; already: nothing left to do;
+   * ignored: not a payment of one of this workspace's invoices (made outside this service).
+   */
+  outcome: 'paid' | 'refunded' | 'already' | 'ignored';
+  invoiceStatus: string | null;
 }
 
 const unexpectedState = (err: unknown) => err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'payment_intent_unexpected_state';
@@ -45,15 +48,6 @@ async function refundOnce(pool: Pool, stripe: Stripe, invoiceId: string, pi: Str
   );
 }
 
-/** The PaymentIntent, checked to belong to the invoice (only our own payments are refunded or recorded). */
-async function paymentOfInvoice(stripe: Stripe, invoiceId: string, paymentIntentId: string): Promise<Stripe.PaymentIntent> {
-  const pi = await stripe.paymentIntents.retrieve(paymentIntentId);
-  if (pi.metadata?.invoice_id !== invoiceId) {
-    throw new PermanentInvoiceError('InvalidInvoiceInput', `PaymentIntent ${paymentIntentId} does not belong to invoice ${invoiceId}`);
-  }
-  return pi;
-}
-
 /**
  * A payment_intent.succeeded reported by Stripe: the payment of an unpaid
  * invoice, nothing for the one that paid it, a refund otherwise. Idempotent.
@@ -61,12 +55,15 @@ async function paymentOfInvoice(stripe: Stripe, invoiceId: string, paymentIntent
 export async function settlePaymentSucceeded(
   pool: Pool,
   stripe: Stripe,
-  input: { invoiceId: string; paymentIntentId: string; paidAt: number },
+  input: { workspaceId: string; invoiceId: string; paymentIntentId: string; paidAt: number },
 ): Promise<SettledPayment> {
-  const invoice = await requireInvoice(pool, input.invoiceId);
+  const invoice = /^[0-9a-f-]{36}$/i.test(input.invoiceId) ? await getInvoice(pool, input.invoiceId) : null;
+  if (!invoice || invoice.workspaceId !== input.workspaceId) return { outcome: 'ignored', invoiceStatus: null };
   if (invoice.status === 'paid' && invoice.paymentReference === input.paymentIntentId) return { outcome: 'already', invoiceStatus: 'paid' };
-  const pi = await paymentOfInvoice(stripe, invoice.id, input.paymentIntentId);
-  if (pi.status !== 'succeeded') return { outcome: 'already', invoiceStatus: invoice.status }; // refunded or never paid: nothing to settle
+  // Only our own payments of this invoice are recorded or refunded: Stripe's word, not the signal's.
+  const pi = await stripe.paymentIntents.retrieve(input.paymentIntentId);
+  if (pi.metadata?.invoice_id !== invoice.id) return { outcome: 'ignored', invoiceStatus: invoice.status };
+  if (pi.status !== 'succeeded') return { outcome: 'already', invoiceStatus: invoice.status };
   if (invoice.status === 'open' || invoice.status === 'payment_failed') {
     await markPaid(pool, invoice.id, pi.id, input.paidAt);
     const now = await requireInvoice(pool, invoice.id);
