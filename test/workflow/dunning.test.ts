@@ -16,7 +16,7 @@ afterAll(async () => {
 async function renewalFails(id: string) {
   await t.create({ id, plan: 'pro', paymentMethod: 'pm_card_visa' });
   const { workspace } = await t.state(id);
-  await t.workflows.setPaymentMethod(id, 'pm_card_chargeDeclined');
+  await t.workflows.setPaymentMethod(id, 'pm_card_chargeCustomerFail');
   await t.sleepUntil(workspace.termEnd + 60_000);
   const s = await t.waitFor(id, (x) => x.workspace.termIndex === 1 && x.unpaidInvoices.length === 1, 'failed renewal');
   return { failedAt: s.unpaidInvoices[0]!.firstFailedAt, invoiceId: s.unpaidInvoices[0]!.invoiceId };
