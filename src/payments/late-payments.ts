@@ -61,8 +61,11 @@ export async function settlePaymentSucceeded(
   if (!invoice || invoice.workspaceId !== input.workspaceId) return { outcome: 'ignored', invoiceStatus: null };
   if (invoice.status === 'paid' && invoice.paymentReference === input.paymentIntentId) return { outcome: 'already', invoiceStatus: 'paid' };
   // Only our own payments of this invoice are recorded or refunded: Stripe's word, not the signal's.
-  const pi = await stripe.paymentIntents.retrieve(input.paymentIntentId);
-  if (pi.metadata?.invoice_id !== invoice.id) return { outcome: 'ignored', invoiceStatus: invoice.status };
+  const pi = await stripe.paymentIntents.retrieve(input.paymentIntentId).catch((err: unknown) => {
+    if (err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'resource_missing') return null; // not Stripe's
+    throw err;
+  });
+  if (pi?.metadata?.invoice_id !== invoice.id) return { outcome: 'ignored', invoiceStatus: invoice.status };
   if (pi.status !== 'succeeded') return { outcome: 'already', invoiceStatus: invoice.status };
   if (invoice.status === 'open' || invoice.status === 'payment_failed') {
     await markPaid(pool, invoice.id, pi.id, input.paidAt);
