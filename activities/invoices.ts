@@ -13,6 +13,7 @@ import * as store from '../src/invoices/store';
 import { paymentFailures } from '../src/metrics';
 import { chargeInvoice, type ChargeResult } from '../src/payments/charge';
 import { ensurePaymentMethod } from '../src/payments/customers';
+import { abandonInvoicePayments, settlePaymentSucceeded, type SettledPayment } from '../src/payments/late-payments';
 import { PaymentFailedError, PaymentMethodRejectedError, PermanentStripeError } from '../src/payments/errors';
 
 export interface InvoiceActivityDeps {
@@ -22,6 +23,8 @@ export interface InvoiceActivityDeps {
   /** Finance outbox directory (INVOICE_OUTBOX_DIR). */
   outboxDir: string;
   seller: InvoiceSeller;
+  /** The clock charges read (tests age idempotency keys with it). */
+  now?: () => number;
 }
 
 /** Details of a `PaymentFailed` failure (ApplicationFailure.details[0]). */
@@ -65,7 +68,7 @@ const summaryOf = (inv: store.StoredInvoice): InvoiceSummary => ({
 });
 
 export function createInvoiceActivities(deps: InvoiceActivityDeps) {
-  const { pool, pricing, stripe, outboxDir, seller } = deps;
+  const { pool, pricing, stripe, outboxDir, seller, now } = deps;
   return {
     /** Creates the workspace's Stripe customer once, attaches the card, makes it the default. */
     async ensurePaymentMethod(input: { workspaceId: string; paymentMethod: string }): Promise<{ customerId: string; paymentMethodId: string }> {
@@ -84,7 +87,7 @@ export function createInvoiceActivities(deps: InvoiceActivityDeps) {
     async chargeInvoice(input: { invoiceId: string; attempt: number }): Promise<ChargeResult> {
       return failing(async () => {
         try {
-          return await chargeInvoice(pool, stripe, input.invoiceId, input.attempt);
+          return await chargeInvoice(pool, stripe, input.invoiceId, input.attempt, now ? { now } : {});
         } catch (err) {
           // A decline is not retried, so each failed attempt counts once.
           if (err instanceof PaymentFailedError) paymentFailures.inc({ reason: err.declineCode ?? err.code });
@@ -110,12 +113,21 @@ export function createInvoiceActivities(deps: InvoiceActivityDeps) {
       });
     },
 
-    /** Voids an unpaid invoice whose sale did not happen (failed upgrade or purchase); it keeps its number. */
+    /**
+     * Voids an unpaid invoice whose sale did not happen (failed upgrade or purchase); it keeps its number.
+     * Its PaymentIntents that could still be completed are cancelled; one that succeeded meanwhile is refunded.
+     */
     async voidInvoice(input: { invoiceId: string; reason: string }): Promise<InvoiceSummary> {
       return failing(async () => {
         await store.voidInvoice(pool, input.invoiceId, input.reason);
+        await abandonInvoicePayments(pool, stripe, input.invoiceId);
         return summaryOf(await store.requireInvoice(pool, input.invoiceId));
       });
+    },
+
+    /** A success Stripe reported: pays an unpaid invoice, or is refunded (void invoice, or paid by another PaymentIntent). Idempotent. */
+    async settlePaymentSucceeded(input: { workspaceId: string; invoiceId: string; paymentIntentId: string; paidAt: number }): Promise<SettledPayment> {
+      return failing(() => settlePaymentSucceeded(pool, stripe, input));
     },
 
     /** Renders the PDF with the current status, stores it, delivers <number>.pdf and the invoice.finalized event. */

@@ -11,6 +11,7 @@ import {
   currentUpdateInfo,
   log,
   metricMeter,
+  patched,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -114,6 +115,9 @@ export type WorkspaceBillingInput =
   | { kind: 'continue'; state: WorkspaceState };
 
 const MAX_REMEMBERED = 200;
+
+/** Patch id: payment signals are settled one by one (late successes refunded), each dequeued only once handled. */
+const SETTLE_EVERY_PAYMENT_SIGNAL = 'settle-every-payment-signal';
 
 function remember<T>(list: Array<[string, T]>, key: string, value: T): void {
   const i = list.findIndex(([k]) => k === key);
@@ -501,7 +505,44 @@ export class WorkspaceBilling {
     }
   }
 
+  /**
+   * Payment outcomes Stripe reported. A signal leaves the queue only once it
+   * was handled: a step that fails part-way is retried with the rest.
+   */
   private async applyPaymentSignals(): Promise<void> {
+    if (!patched(SETTLE_EVERY_PAYMENT_SIGNAL)) return this.applyPaymentSignalsUnpatched();
+    while (this.s.pendingPayments.length > 0) {
+      await this.applyPaymentSignal(this.s.pendingPayments[0]!);
+      this.s.pendingPayments.shift();
+    }
+    await this.updatePaymentStatus();
+  }
+
+  /**
+   * Every success is settled (idempotently, by invoice state): it pays an unpaid
+   * invoice, or is refunded when the invoice is void or paid by another payment.
+   * Failures change nothing here: the charge that failed already reported it.
+   */
+  private async applyPaymentSignal(sig: PaymentSignal): Promise<void> {
+    if (sig.type !== 'payment_succeeded') return;
+    const settled = await this.act(`Settle payment ${sig.paymentIntentId} reported by Stripe`).settlePaymentSucceeded({
+      workspaceId: this.id,
+      invoiceId: sig.invoiceId,
+      paymentIntentId: sig.paymentIntentId,
+      paidAt: Date.now(),
+    });
+    // An unpaid invoice leaves the list only after its re-render: a retried step renders it again.
+    const settlesUnpaid = settled.invoiceStatus === 'paid' && this.s.unpaid.some((u) => u.invoiceId === sig.invoiceId);
+    if (settled.outcome === 'paid' || settlesUnpaid) {
+      await this.act('Re-render paid invoice').finalizeInvoice({ invoiceId: sig.invoiceId });
+    } else if (settled.outcome === 'refunded') {
+      await this.act('Re-render invoice with its refund').finalizeInvoice({ invoiceId: sig.invoiceId });
+    }
+    if (settled.invoiceStatus === 'paid') this.s.unpaid = this.s.unpaid.filter((u) => u.invoiceId !== sig.invoiceId);
+  }
+
+  /** Before SETTLE_EVERY_PAYMENT_SIGNAL: kept so histories recorded with it replay. */
+  private async applyPaymentSignalsUnpatched(): Promise<void> {
     const signals = this.s.pendingPayments.splice(0);
     for (const sig of signals) {
       const unpaid = this.s.unpaid.find((u) => u.invoiceId === sig.invoiceId);

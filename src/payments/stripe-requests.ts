@@ -4,7 +4,11 @@
 import type Stripe from 'stripe';
 
 export const customerIdempotencyKey = (workspaceId: string) => `customer:${workspaceId}`;
-export const chargeIdempotencyKey = (invoiceId: string, attempt: number) => `invoice:${invoiceId}:attempt:${attempt}`;
+/** Generation 0 is the attempt's first key; a later one replaces a key too old to trust Stripe still knows it. */
+export const chargeIdempotencyKey = (invoiceId: string, attempt: number, generation = 0) =>
+  generation === 0 ? `invoice:${invoiceId}:attempt:${attempt}` : `invoice:${invoiceId}:attempt:${attempt}:key:${generation}`;
+export const refundIdempotencyKey = (paymentIntentId: string) => `refund:${paymentIntentId}`;
+export const cancelIdempotencyKey = (paymentIntentId: string) => `cancel:${paymentIntentId}`;
 
 /** Creates the workspace's Stripe customer; the same workspace always gets the same customer back (within Stripe's 24 h key window; the database remembers it beyond). */
 export function createCustomer(
@@ -50,7 +54,7 @@ export interface OffSessionCharge {
  * same PaymentIntent back instead of a second charge; a dunning retry (next
  * attempt) is a new charge. Metadata lets the webhook find the workspace.
  */
-export function createOffSessionPaymentIntent(stripe: Stripe, c: OffSessionCharge): Promise<Stripe.PaymentIntent> {
+export function createOffSessionPaymentIntent(stripe: Stripe, c: OffSessionCharge, idempotencyKey: string): Promise<Stripe.PaymentIntent> {
   return stripe.paymentIntents.create(
     {
       amount: c.amountCents,
@@ -69,6 +73,44 @@ export function createOffSessionPaymentIntent(stripe: Stripe, c: OffSessionCharg
         attempt: String(c.attempt),
       },
     },
-    { idempotencyKey: chargeIdempotencyKey(c.invoiceId, c.attempt) },
+    { idempotencyKey },
+  );
+}
+
+/**
+ * Every PaymentIntent of one invoice: the customer's PaymentIntents created
+ * since `createdSinceMs`, matched by metadata.invoice_id. The list endpoint is
+ * strongly consistent (a PaymentIntent created a moment ago is in it), which a
+ * decision about charging again needs; the search API is eventually consistent
+ * (new objects can take a minute to appear) and so could miss the very payment
+ * we are looking for.
+ */
+export async function listInvoicePaymentIntents(
+  stripe: Stripe,
+  q: { customerId: string; invoiceId: string; createdSinceMs: number },
+): Promise<Stripe.PaymentIntent[]> {
+  const found: Stripe.PaymentIntent[] = [];
+  const pages = stripe.paymentIntents.list({ customer: q.customerId, created: { gte: Math.floor(q.createdSinceMs / 1000) }, limit: 100 });
+  for await (const pi of pages) if (pi.metadata?.invoice_id === q.invoiceId) found.push(pi);
+  return found;
+}
+
+/** Cancels a PaymentIntent we gave up on, so the customer can no longer complete it. */
+export function cancelPaymentIntent(stripe: Stripe, paymentIntentId: string): Promise<Stripe.PaymentIntent> {
+  return stripe.paymentIntents.cancel(paymentIntentId, { cancellation_reason: 'abandoned' }, { idempotencyKey: cancelIdempotencyKey(paymentIntentId) });
+}
+
+/** Refunds what is left of a PaymentIntent's charge; one refund per PaymentIntent, whatever retries. */
+export function refundPaymentIntent(
+  stripe: Stripe,
+  r: { paymentIntentId: string; invoiceId: string; reason: 'invoice_void' | 'duplicate_payment' },
+): Promise<Stripe.Refund> {
+  return stripe.refunds.create(
+    {
+      payment_intent: r.paymentIntentId,
+      ...(r.reason === 'duplicate_payment' ? { reason: 'duplicate' as const } : {}),
+      metadata: { invoice_id: r.invoiceId, why: r.reason },
+    },
+    { idempotencyKey: refundIdempotencyKey(r.paymentIntentId) },
   );
 }

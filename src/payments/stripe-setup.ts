@@ -43,7 +43,8 @@ export async function setUpPayments(config: AppConfig): Promise<PaymentsSetup> {
     banner: [
       `  Stripe       LOCAL SANDBOX at ${sandbox.url} (control API ${sandbox.url}/_sandbox/stats)`,
       '  !!!          No STRIPE_SECRET_KEY: payments go to the local Stripe sandbox. NO REAL MONEY MOVES.',
-      '  !!!          Test cards: pm_card_visa (succeeds), pm_card_chargeDeclined (declines), pm_card_authenticationRequired.',
+      '  !!!          Test cards: pm_card_visa (succeeds), pm_card_chargeCustomerFail (declines charges), pm_card_chargeDeclined',
+      '  !!!          (refused when attached), pm_card_authenticationRequired (declined off-session: needs 3-D Secure).',
     ],
   };
 }

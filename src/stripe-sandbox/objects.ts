@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { invalidRequest, noSuch, StripeApiError } from './errors';
 import type { FormObject } from './form';
 import { allowOnly, optBool, optInt, optMetadata, optObject, optString, optStringArray, reqString } from './params';
-import { TEST_CARDS } from './test-cards';
+import { TEST_CARDS, type CardOutcome } from './test-cards';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 export function newId(prefix: string): string {
@@ -15,7 +15,8 @@ export function newId(prefix: string): string {
   return `${prefix}_${s}`;
 }
 
-const nowSeconds = () => Math.floor(Date.now() / 1000);
+/** The sandbox's clock in epoch ms (tests move it forward to age idempotency keys). */
+export type Clock = () => number;
 
 export interface Customer {
   id: string;
@@ -55,7 +56,7 @@ export interface PaymentIntent {
   payment_method: string | null;
   payment_method_types: string[];
   automatic_payment_methods: { enabled: boolean; allow_redirects?: string } | null;
-  status: 'requires_payment_method' | 'requires_confirmation' | 'requires_action' | 'succeeded';
+  status: 'requires_payment_method' | 'requires_confirmation' | 'requires_action' | 'processing' | 'succeeded' | 'canceled';
   capture_method: 'automatic_async';
   confirmation_method: 'automatic';
   created: number;
@@ -66,9 +67,22 @@ export interface PaymentIntent {
   latest_charge: string | null;
   client_secret: string;
   setup_future_usage: string | null;
-  canceled_at: null;
-  cancellation_reason: null;
+  canceled_at: number | null;
+  cancellation_reason: string | null;
   livemode: false;
+}
+
+export interface Refund {
+  id: string;
+  object: 'refund';
+  amount: number;
+  currency: string;
+  charge: string;
+  payment_intent: string;
+  reason: string | null;
+  status: 'succeeded';
+  metadata: Record<string, string>;
+  created: number;
 }
 
 /** One charge attempt on a card (the sandbox's own record, for the control API). */
@@ -82,6 +96,8 @@ export interface ChargeRecord {
   failureCode: string | null;
   metadata: Record<string, string>;
   created: number;
+  /** Absent in state files written before refunds existed. */
+  amountRefunded?: number;
 }
 
 export interface SandboxData {
@@ -91,9 +107,11 @@ export interface SandboxData {
   testCardOf: Record<string, string>;
   paymentIntents: Record<string, PaymentIntent>;
   charges: ChargeRecord[];
+  /** Absent in state files written before refunds existed. */
+  refunds?: Record<string, Refund>;
 }
 
-export const emptyData = (): SandboxData => ({ customers: {}, paymentMethods: {}, testCardOf: {}, paymentIntents: {}, charges: [] });
+export const emptyData = (): SandboxData => ({ customers: {}, paymentMethods: {}, testCardOf: {}, paymentIntents: {}, charges: [], refunds: {} });
 
 export type EmitEvent = (type: string, object: object) => void;
 
@@ -104,14 +122,19 @@ export class SandboxObjects {
   constructor(
     public data: SandboxData,
     private readonly emit: EmitEvent,
+    private readonly now: Clock = Date.now,
   ) {}
+
+  private nowSeconds(): number {
+    return Math.floor(this.now() / 1000);
+  }
 
   createCustomer(p: FormObject): Customer {
     allowOnly(p, ['email', 'name', 'description', 'metadata', 'phone', 'address', 'payment_method', 'invoice_settings', 'expand']);
     const customer: Customer = {
       id: newId('cus'),
       object: 'customer',
-      created: nowSeconds(),
+      created: this.nowSeconds(),
       email: optString(p, 'email') ?? null,
       name: optString(p, 'name') ?? null,
       description: optString(p, 'description') ?? null,
@@ -180,7 +203,7 @@ export class SandboxObjects {
       id: newId('pm'),
       object: 'payment_method',
       type: 'card',
-      created: nowSeconds(),
+      created: this.nowSeconds(),
       customer: null,
       card: { brand: card.brand, last4: card.last4, exp_month: 12, exp_year: new Date().getUTCFullYear() + 3, funding: 'credit', country: 'US' },
       billing_details: { address: null, email: null, name: null, phone: null },
@@ -198,13 +221,23 @@ export class SandboxObjects {
     return pm;
   }
 
-  // The sandbox checks cards at charge time only, so a declining test card can be put on file
-  // and its decline shows on the charge (Stripe itself already declines some at attach).
+  /** As Stripe: the card is checked on attach, so decline cards are refused here (all but pm_card_chargeCustomerFail). */
   attachPaymentMethod(id: string, p: FormObject): PaymentMethod {
     allowOnly(p, ['customer', 'expand']);
     const customer = this.customer(reqString(p, 'customer'), 'customer');
     if (!this.data.paymentMethods[id] && !TEST_CARDS[id]) throw noSuch('PaymentMethod', id);
     const pm = this.resolvePaymentMethod(id);
+    const outcome = this.outcomeOf(pm);
+    if (outcome.kind === 'decline' && outcome.atAttach) {
+      throw new StripeApiError(402, {
+        type: 'card_error',
+        code: 'card_declined',
+        decline_code: outcome.declineCode,
+        message: outcome.message,
+        param: '',
+        doc_url: 'https://stripe.com/docs/error-codes/card-declined',
+      });
+    }
     if (pm.customer && pm.customer !== customer.id) {
       throw invalidRequest('The payment method you provided has already been attached to a customer.', { code: 'payment_method_unexpected_state' });
     }
@@ -271,7 +304,7 @@ export class SandboxObjects {
       status: pm ? 'requires_confirmation' : 'requires_payment_method',
       capture_method: 'automatic_async',
       confirmation_method: 'automatic',
-      created: nowSeconds(),
+      created: this.nowSeconds(),
       description: optString(p, 'description') ?? null,
       metadata: optMetadata(p) ?? {},
       last_payment_error: null,
@@ -286,7 +319,7 @@ export class SandboxObjects {
     pi.client_secret = `${pi.id}_secret_${newId('s').slice(2)}`;
     this.data.paymentIntents[pi.id] = pi;
     this.emit('payment_intent.created', pi);
-    if (confirm) this.confirm(pi, optString(p, 'return_url'));
+    if (confirm) this.confirm(pi, optString(p, 'return_url'), isOffSession(p));
     return pi;
   }
 
@@ -301,12 +334,16 @@ export class SandboxObjects {
     }
     const pmId = optString(p, 'payment_method');
     if (pmId) pi.payment_method = this.resolvePaymentMethod(pmId, 'payment_method').id;
-    this.confirm(pi, optString(p, 'return_url'));
+    this.confirm(pi, optString(p, 'return_url'), isOffSession(p));
     return pi;
   }
 
-  /** Runs the charge on the PaymentIntent's card; a decline throws Stripe's 402 card error. */
-  private confirm(pi: PaymentIntent, returnUrl: string | undefined): void {
+  /**
+   * Runs the charge on the PaymentIntent's card; a decline throws Stripe's 402 card error.
+   * A card that needs 3-D Secure asks for action on-session; off-session nobody can
+   * authenticate, so Stripe declines it with `authentication_required`.
+   */
+  private confirm(pi: PaymentIntent, returnUrl: string | undefined, offSession: boolean): void {
     if (!pi.payment_method) {
       throw invalidRequest(
         "You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the PaymentIntent with a customer, pass the payment method ID.",
@@ -319,41 +356,35 @@ export class SandboxObjects {
       );
     }
     const pm = this.paymentMethod(pi.payment_method);
-    const outcome = TEST_CARDS[this.data.testCardOf[pm.id] ?? '']?.outcome ?? { kind: 'succeed' as const };
+    const outcome = this.outcomeOf(pm);
     pi.next_action = null;
-    if (outcome.kind === 'requires_action') {
+    if (outcome.kind === 'requires_action' && !offSession) {
       pi.status = 'requires_action';
       pi.next_action = { type: 'use_stripe_sdk', use_stripe_sdk: { type: 'three_d_secure_redirect', stripe_js: 'https://hooks.stripe.com/sandbox/3ds' } };
       this.emit('payment_intent.requires_action', pi);
       return;
     }
-    const charge: ChargeRecord = {
-      id: newId('ch'),
-      paymentIntentId: pi.id,
-      amount: pi.amount,
-      currency: pi.currency,
-      customer: pi.customer,
-      status: outcome.kind === 'succeed' ? 'succeeded' : 'failed',
-      failureCode: outcome.kind === 'decline' ? outcome.declineCode : null,
-      metadata: { ...pi.metadata },
-      created: nowSeconds(),
-    };
-    this.data.charges.push(charge);
-    pi.latest_charge = charge.id;
     if (outcome.kind === 'succeed') {
-      pi.status = 'succeeded';
-      pi.amount_received = pi.amount;
-      pi.last_payment_error = null;
-      this.emit('payment_intent.succeeded', pi);
+      this.succeed(pi);
       return;
     }
+    const decline =
+      outcome.kind === 'decline'
+        ? { code: 'card_declined', declineCode: outcome.declineCode, message: outcome.message, doc: 'card-declined' }
+        : {
+            code: 'authentication_required',
+            declineCode: 'authentication_required',
+            message: 'Your card was declined. This transaction requires authentication.',
+            doc: 'authentication-required',
+          };
+    const charge = this.recordCharge(pi, 'failed', decline.declineCode);
     const error = {
       type: 'card_error',
-      code: 'card_declined',
-      decline_code: outcome.declineCode,
-      message: outcome.message,
+      code: decline.code,
+      decline_code: decline.declineCode,
+      message: decline.message,
       charge: charge.id,
-      doc_url: 'https://stripe.com/docs/error-codes/card-declined',
+      doc_url: `https://stripe.com/docs/error-codes/${decline.doc}`,
       payment_method: { ...pm },
     };
     pi.status = 'requires_payment_method';
@@ -361,4 +392,148 @@ export class SandboxObjects {
     this.emit('payment_intent.payment_failed', pi);
     throw new StripeApiError(402, { ...error, payment_intent: structuredClone(pi) });
   }
+
+  private outcomeOf(pm: PaymentMethod): CardOutcome {
+    return TEST_CARDS[this.data.testCardOf[pm.id] ?? '']?.outcome ?? { kind: 'succeed' };
+  }
+
+  private recordCharge(pi: PaymentIntent, status: ChargeRecord['status'], failureCode: string | null): ChargeRecord {
+    const charge: ChargeRecord = {
+      id: newId('ch'),
+      paymentIntentId: pi.id,
+      amount: pi.amount,
+      currency: pi.currency,
+      customer: pi.customer,
+      status,
+      failureCode,
+      metadata: { ...pi.metadata },
+      created: this.nowSeconds(),
+      amountRefunded: 0,
+    };
+    this.data.charges.push(charge);
+    pi.latest_charge = charge.id;
+    return charge;
+  }
+
+  private succeed(pi: PaymentIntent): void {
+    this.recordCharge(pi, 'succeeded', null);
+    pi.status = 'succeeded';
+    pi.amount_received = pi.amount;
+    pi.last_payment_error = null;
+    pi.next_action = null;
+    this.emit('payment_intent.succeeded', pi);
+  }
+
+  /**
+   * Not an API call: the customer completes a PaymentIntent later, on-session (answers the
+   * 3-D Secure challenge, or pays it from a payment link with a working card). Tests use it
+   * for a success that arrives after our side gave the sale up.
+   */
+  completePaymentIntent(id: string): PaymentIntent {
+    const pi = this.paymentIntent(id);
+    if (!['requires_payment_method', 'requires_confirmation', 'requires_action'].includes(pi.status) || !pi.payment_method) {
+      throw invalidRequest(`You cannot confirm this PaymentIntent because it has a status of ${pi.status}.`, { code: 'payment_intent_unexpected_state' });
+    }
+    this.succeed(pi);
+    return pi;
+  }
+
+  cancelPaymentIntent(id: string, p: FormObject): PaymentIntent {
+    allowOnly(p, ['cancellation_reason', 'expand']);
+    const reason = optString(p, 'cancellation_reason') ?? null;
+    if (reason !== null && !CANCELLATION_REASONS.includes(reason)) {
+      throw invalidRequest(`Invalid cancellation_reason: must be one of ${CANCELLATION_REASONS.join(', ')}`, { param: 'cancellation_reason' });
+    }
+    const pi = this.paymentIntent(id);
+    if (!CANCELLABLE.includes(pi.status)) {
+      throw invalidRequest(
+        `You cannot cancel this PaymentIntent because it has a status of ${pi.status}. Only a PaymentIntent with one of the following statuses may be canceled: ${CANCELLABLE.join(', ')}.`,
+        { code: 'payment_intent_unexpected_state', payment_intent: structuredClone(pi) },
+      );
+    }
+    pi.status = 'canceled';
+    pi.canceled_at = this.nowSeconds();
+    pi.cancellation_reason = reason;
+    pi.next_action = null;
+    this.emit('payment_intent.canceled', pi);
+    return pi;
+  }
+
+  /** GET /v1/payment_intents: newest first, filtered by customer and `created`, paged by `starting_after` (strongly consistent, as Stripe's list). */
+  listPaymentIntents(p: FormObject): { object: 'list'; url: string; has_more: boolean; data: PaymentIntent[] } {
+    allowOnly(p, ['customer', 'created', 'limit', 'starting_after', 'ending_before', 'expand']);
+    const limit = optInt(p, 'limit') ?? 10;
+    if (limit < 1 || limit > 100) throw invalidRequest('This value must be between 1 and 100 (it currently is out of range).', { param: 'limit' });
+    const customer = optString(p, 'customer');
+    const created = optObject(p, 'created');
+    const bound = (op: string) => (created ? optInt(created, op) : undefined);
+    const [gte, gt, lte, lt] = ['gte', 'gt', 'lte', 'lt'].map(bound);
+    let all = Object.values(this.data.paymentIntents)
+      .reverse()
+      .filter(
+        (pi) =>
+          (!customer || pi.customer === customer) &&
+          (gte === undefined || pi.created >= gte) &&
+          (gt === undefined || pi.created > gt) &&
+          (lte === undefined || pi.created <= lte) &&
+          (lt === undefined || pi.created < lt),
+      );
+    const after = optString(p, 'starting_after');
+    if (after) {
+      const at = all.findIndex((pi) => pi.id === after);
+      if (at < 0) throw noSuch('payment_intent', after, 'starting_after');
+      all = all.slice(at + 1);
+    }
+    return { object: 'list', url: '/v1/payment_intents', has_more: all.length > limit, data: all.slice(0, limit) };
+  }
+
+  /** POST /v1/refunds for a PaymentIntent's successful charge (all of what is left of it by default). */
+  createRefund(p: FormObject): Refund {
+    allowOnly(p, ['payment_intent', 'amount', 'reason', 'metadata', 'expand']);
+    const pi = this.paymentIntent(reqString(p, 'payment_intent'));
+    const charge = this.data.charges.find((c) => c.id === pi.latest_charge && c.status === 'succeeded');
+    if (pi.status !== 'succeeded' || !charge) {
+      throw invalidRequest(`This PaymentIntent (${pi.id}) does not have a successful charge to refund.`, { code: 'charge_not_refundable' });
+    }
+    const left = charge.amount - (charge.amountRefunded ?? 0);
+    if (left === 0) throw invalidRequest(`Charge ${charge.id} has already been refunded.`, { code: 'charge_already_refunded' });
+    const amount = optInt(p, 'amount') ?? left;
+    if (amount < 1 || amount > left) {
+      throw invalidRequest(`Refund amount ($${(amount / 100).toFixed(2)}) is greater than unrefunded amount on charge ($${(left / 100).toFixed(2)})`, { param: 'amount', code: 'amount_too_large' });
+    }
+    const reason = optString(p, 'reason') ?? null;
+    if (reason !== null && !REFUND_REASONS.includes(reason)) throw invalidRequest(`Invalid reason: must be one of ${REFUND_REASONS.join(', ')}`, { param: 'reason' });
+    charge.amountRefunded = (charge.amountRefunded ?? 0) + amount;
+    const refund: Refund = {
+      id: newId('re'),
+      object: 'refund',
+      amount,
+      currency: pi.currency,
+      charge: charge.id,
+      payment_intent: pi.id,
+      reason,
+      status: 'succeeded',
+      metadata: optMetadata(p) ?? {},
+      created: this.nowSeconds(),
+    };
+    (this.data.refunds ??= {})[refund.id] = refund;
+    this.emit('refund.created', refund);
+    return refund;
+  }
+
+  refund(id: string): Refund {
+    const r = this.data.refunds?.[id];
+    if (!r) throw noSuch('refund', id);
+    return r;
+  }
+}
+
+const CANCELLABLE: string[] = ['requires_payment_method', 'requires_capture', 'requires_confirmation', 'requires_action', 'processing'];
+const CANCELLATION_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'];
+const REFUND_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer'];
+
+/** `off_session` is true, or one of Stripe's older `one_off` / `recurring`. */
+function isOffSession(p: FormObject): boolean {
+  const v = optString(p, 'off_session');
+  return v !== undefined && v !== 'false';
 }

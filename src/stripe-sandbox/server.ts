@@ -15,6 +15,9 @@
 //   POST /_sandbox/delay        {"ms":N} before every API request
 //   PUT  /_sandbox/webhook      {"url":"...","secret":"whsec_..."}; DELETE to stop sending
 //   GET  /_sandbox/deliveries   webhook delivery attempts
+//   POST /_sandbox/clock        {"advanceMs":N} moves the sandbox's clock forward: idempotency keys older than
+//                               24 h (Stripe's window) are forgotten, as Stripe forgets them
+//   POST /_sandbox/payment_intents/:id/complete   the customer completes an open PaymentIntent later (on-session)
 //   POST /_sandbox/reset        forget every object, fault and delay
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -30,7 +33,7 @@ import {
   StripeApiError,
 } from './errors';
 import { FormError, parseForm, type FormObject } from './form';
-import { emptyData, newId, SandboxObjects, type ChargeRecord, type PaymentIntent, type SandboxData } from './objects';
+import { emptyData, newId, SandboxObjects, type ChargeRecord, type PaymentIntent, type Refund, type SandboxData } from './objects';
 import { makeEvent, WebhookSender, type DeliveryRecord, type StripeEvent, type WebhookTarget } from './webhooks';
 
 export interface StripeSandboxOptions {
@@ -90,13 +93,20 @@ export interface SandboxStats {
   paymentIntents: number;
   customers: number;
   paymentMethods: number;
+  refunds: number;
+  amountRefundedCents: number;
 }
 
 interface StoredResponse {
   fingerprint: string;
   status: number;
   body: string;
+  /** When the key was first used, on the sandbox's clock (absent in older state files). */
+  createdAt?: number;
 }
+
+/** Stripe prunes idempotency keys once they are at least 24 hours old. */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3_600_000;
 
 interface Persisted {
   data: SandboxData;
@@ -111,8 +121,12 @@ const ROUTES: Array<{ method: string; pattern: RegExp; run: (o: SandboxObjects, 
   { method: 'POST', pattern: /^\/v1\/payment_methods\/([^/]+)\/attach$/, run: (o, p, id) => o.attachPaymentMethod(id, p) },
   { method: 'POST', pattern: /^\/v1\/payment_methods\/([^/]+)\/detach$/, run: (o, p, id) => o.detachPaymentMethod(id, p) },
   { method: 'POST', pattern: /^\/v1\/payment_intents$/, run: (o, p) => o.createPaymentIntent(p) },
+  { method: 'GET', pattern: /^\/v1\/payment_intents$/, run: (o, p) => o.listPaymentIntents(p) },
   { method: 'GET', pattern: /^\/v1\/payment_intents\/([^/]+)$/, run: (o, _p, id) => o.paymentIntent(id) },
   { method: 'POST', pattern: /^\/v1\/payment_intents\/([^/]+)\/confirm$/, run: (o, p, id) => o.confirmPaymentIntent(id, p) },
+  { method: 'POST', pattern: /^\/v1\/payment_intents\/([^/]+)\/cancel$/, run: (o, p, id) => o.cancelPaymentIntent(id, p) },
+  { method: 'POST', pattern: /^\/v1\/refunds$/, run: (o, p) => o.createRefund(p) },
+  { method: 'GET', pattern: /^\/v1\/refunds\/([^/]+)$/, run: (o, _p, id) => o.refund(id) },
 ];
 
 /** The request log keeps the most recent requests only (a long `npm start` must not grow without bound). */
@@ -153,6 +167,8 @@ export class StripeSandbox {
   private stopped: Promise<void> = Promise.resolve();
   private closed = false;
   private delayMs = 0;
+  /** How far the sandbox's clock is ahead of real time. */
+  private clockOffsetMs = 0;
   private requestCount = 0;
   private pendingEvents: StripeEvent[] = [];
   private readonly webhooks: WebhookSender;
@@ -164,7 +180,10 @@ export class StripeSandbox {
     this.webhooks.target = opts.webhook ?? null;
     const persisted = this.load();
     this.objects = this.newObjects(persisted?.data ?? emptyData());
-    if (persisted) this.idempotency = new Map(Object.entries(persisted.idempotency));
+    if (persisted) {
+      // Keys from older state files have no age: they count from now.
+      this.idempotency = new Map(Object.entries(persisted.idempotency).map(([k, v]) => [k, { ...v, createdAt: v.createdAt ?? Date.now() }]));
+    }
     this.server = http.createServer((req, res) => {
       const done = this.handle(req, res).catch((err: unknown) => {
         if (!res.headersSent) res.writeHead(500).end();
@@ -195,7 +214,16 @@ export class StripeSandbox {
   }
 
   private newObjects(data: SandboxData): SandboxObjects {
-    return new SandboxObjects(data, (type, object) => this.pendingEvents.push(makeEvent(type, object, this.apiVersion, { id: null, idempotency_key: null })));
+    return new SandboxObjects(
+      data,
+      (type, object) => this.pendingEvents.push(makeEvent(type, object, this.apiVersion, { id: null, idempotency_key: null })),
+      () => this.now(),
+    );
+  }
+
+  /** The sandbox's clock (real time, plus whatever `advanceClock` added). */
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
   }
 
   // ---- control API (also over HTTP under /_sandbox/) ----
@@ -211,11 +239,38 @@ export class StripeSandbox {
       paymentIntents: Object.keys(d.paymentIntents).length,
       customers: Object.keys(d.customers).length,
       paymentMethods: Object.keys(d.paymentMethods).length,
+      refunds: Object.keys(d.refunds ?? {}).length,
+      amountRefundedCents: Object.values(d.refunds ?? {}).reduce((s, r) => s + r.amount, 0),
     };
   }
 
   charges(): ChargeRecord[] {
     return structuredClone(this.objects.data.charges);
+  }
+
+  refunds(): Refund[] {
+    return structuredClone(Object.values(this.objects.data.refunds ?? {}));
+  }
+
+  /**
+   * Moves the sandbox's clock forward by `ms`: idempotency keys first used 24 h or
+   * more before the new time are forgotten, as Stripe forgets them (a retry with
+   * such a key is a new request).
+   */
+  advanceClock(ms: number): void {
+    if (!Number.isInteger(ms) || ms < 0) throw new RangeError('advanceMs must be a non-negative integer');
+    this.clockOffsetMs += ms;
+  }
+
+  /** The customer completes an open PaymentIntent later, on-session: it succeeds and payment_intent.succeeded is sent. */
+  completePaymentIntent(id: string): PaymentIntent {
+    this.pendingEvents = [];
+    const pi = this.objects.completePaymentIntent(id);
+    const events = this.pendingEvents;
+    this.pendingEvents = [];
+    this.save();
+    for (const e of events) this.webhooks.send(e);
+    return structuredClone(pi);
   }
 
   injectFailures(f: FaultInjection): void {
@@ -341,6 +396,7 @@ export class StripeSandbox {
     this.idempotency.clear();
     this.faults = [];
     this.delayMs = 0;
+    this.clockOffsetMs = 0;
     this.requestCount = 0;
     this.requestLog = [];
     this.save();
@@ -442,6 +498,8 @@ export class StripeSandbox {
 
       const fingerprint = `${method} ${url.pathname} ${canonical(params)}`;
       if (key) {
+        const expired = this.idempotency.get(key);
+        if (expired && this.now() - (expired.createdAt ?? 0) >= IDEMPOTENCY_KEY_TTL_MS) this.idempotency.delete(key);
         const stored = this.idempotency.get(key);
         if (stored) {
           if (stored.fingerprint !== fingerprint) throw idempotencyMismatch(key);
@@ -469,7 +527,7 @@ export class StripeSandbox {
       }
       const events = this.pendingEvents.map((e) => ({ ...e, request: { id: requestId, idempotency_key: key ?? null } }));
       this.pendingEvents = [];
-      if (key) this.idempotency.set(key, { fingerprint, status, body: out });
+      if (key) this.idempotency.set(key, { fingerprint, status, body: out, createdAt: this.now() });
       if (method === 'POST') this.save();
       if (fault?.when === 'after') lose();
       else send(status, out, 'processed');
@@ -512,6 +570,8 @@ export class StripeSandbox {
       const raw = await readBody(req);
       const body = (raw ? JSON.parse(raw) : {}) as Record<string, unknown>;
       const route = `${req.method} ${path}`;
+      const completing = /^POST \/_sandbox\/payment_intents\/([^/]+)\/complete$/.exec(route);
+      if (completing) return reply(200, this.completePaymentIntent(decodeURIComponent(completing[1]!)));
       switch (route) {
         case 'GET /_sandbox/stats':
           return reply(200, this.stats());
@@ -555,6 +615,9 @@ export class StripeSandbox {
         case 'DELETE /_sandbox/webhook':
           this.setWebhookTarget(null);
           return reply(200, { url: null });
+        case 'POST /_sandbox/clock':
+          this.advanceClock(body.advanceMs as number);
+          return reply(200, { now: this.now() });
         case 'POST /_sandbox/reset':
           this.reset();
           return reply(200, { reset: true });

@@ -29,13 +29,14 @@ afterAll(async () => {
   await pool?.end();
 });
 
-function activitiesWith(client: Stripe) {
+function activitiesWith(client: Stripe, now?: () => number) {
   return createInvoiceActivities({
     pool,
     pricing: loadPricing(),
     stripe: client,
     outboxDir: '/nonexistent',
     seller: { name: 'Seller Inc.', address: ['1 Main St'] },
+    ...(now ? { now } : {}),
   });
 }
 
@@ -70,6 +71,14 @@ describe('ensurePaymentMethod', () => {
     expect(customer.invoice_settings.default_payment_method).toBe(second.paymentMethodId);
     const { rows } = await pool.query(`SELECT stripe_customer_id, payment_method FROM workspaces WHERE id = $1`, [workspaceId]);
     expect(rows[0]).toEqual({ stripe_customer_id: first.customerId, payment_method: second.paymentMethodId });
+  });
+
+  it('a card Stripe declines when it is attached is rejected and not put on file', async () => {
+    const workspaceId = await insertWorkspace(pool, { id: uniqueId('pmdecl') });
+    const { details } = await nonRetryable(runActivity(acts.ensurePaymentMethod, { workspaceId, paymentMethod: 'pm_card_chargeDeclined' }), 'PaymentMethodRejected');
+    expect(details).toMatchObject({ code: 'generic_decline', reason: 'Your card was declined.' });
+    const { rows } = await pool.query(`SELECT payment_method FROM workspaces WHERE id = $1`, [workspaceId]);
+    expect(rows[0]).toEqual({ payment_method: null });
   });
 
   it('rejects what is not a payment method', async () => {
@@ -131,7 +140,7 @@ describe('chargeInvoice against the sandbox', () => {
   });
 
   it("a decline is a non-retryable PaymentFailed with Stripe's reason, and the invoice says payment_failed", async () => {
-    const { invoice } = await invoiceFor('pm_card_chargeDeclined');
+    const { invoice } = await invoiceFor('pm_card_chargeCustomerFail');
     const { failure, details } = await nonRetryable(runActivity(acts.chargeInvoice, { invoiceId: invoice.id, attempt: 1 }), 'PaymentFailed');
     expect(details).toEqual({ reason: 'Your card was declined.', code: 'card_declined', declineCode: 'generic_decline', paymentIntentId: expect.stringMatching(/^pi_/) });
     expect(failure.message).toContain('Your card was declined.');
@@ -145,9 +154,9 @@ describe('chargeInvoice against the sandbox', () => {
   });
 
   it('a dunning retry (next attempt) after a new card is a new charge that succeeds', async () => {
-    const { workspaceId, invoice } = await invoiceFor('pm_card_chargeDeclinedInsufficientFunds');
+    const { workspaceId, invoice } = await invoiceFor('pm_card_chargeCustomerFail');
     const { details } = await nonRetryable(runActivity(acts.chargeInvoice, { invoiceId: invoice.id, attempt: 1 }), 'PaymentFailed');
-    expect(details.declineCode).toBe('insufficient_funds');
+    expect(details.declineCode).toBe('generic_decline');
     await runActivity(acts.ensurePaymentMethod, { workspaceId, paymentMethod: 'pm_card_visa' });
     const paid = await runActivity(acts.chargeInvoice, { invoiceId: invoice.id, attempt: 2 });
     expect(paid.outcome).toBe('paid');
@@ -159,12 +168,19 @@ describe('chargeInvoice against the sandbox', () => {
     ]);
   });
 
-  it('requires_action off-session is a failed payment', async () => {
+  it("a card that needs 3-D Secure is a failed payment off-session: Stripe's 402 authentication_required", async () => {
     const { invoice } = await invoiceFor('pm_card_authenticationRequired');
     const { details } = await nonRetryable(runActivity(acts.chargeInvoice, { invoiceId: invoice.id, attempt: 1 }), 'PaymentFailed');
-    expect(details).toMatchObject({ code: 'authentication_required', paymentIntentId: expect.stringMatching(/^pi_/) });
-    expect((await getInvoice(pool, invoice.id))?.status).toBe('payment_failed');
-    expect(chargesFor(invoice.id)).toHaveLength(0);
+    expect(details).toMatchObject({
+      code: 'authentication_required',
+      declineCode: 'authentication_required',
+      reason: expect.stringContaining('authenticate'),
+      paymentIntentId: expect.stringMatching(/^pi_/),
+    });
+    expect(await getInvoice(pool, invoice.id)).toMatchObject({ status: 'payment_failed', paymentFailure: { code: 'authentication_required' } });
+    expect(chargesFor(invoice.id).map((c) => c.status)).toEqual(['failed']);
+    const pi = await stripe.paymentIntents.retrieve(details.paymentIntentId as string);
+    expect(pi.status).toBe('requires_payment_method');
   });
 
   it('no payment method on file is a failed payment', async () => {
@@ -213,5 +229,116 @@ describe('chargeInvoice against the sandbox', () => {
     const { invoice } = await invoiceFor('pm_card_visa');
     expect((await runActivity(acts.voidInvoice, { invoiceId: invoice.id, reason: 'Upgrade payment failed; plan unchanged.' })).status).toBe('void');
     await nonRetryable(runActivity(acts.chargeInvoice, { invoiceId: invoice.id, attempt: 1 }), 'InvoiceVoid');
+  });
+});
+
+describe('a charge retried after Stripe forgot its idempotency key (24 h)', () => {
+  const HOUR = 3_600_000;
+  /** The activities with a clock `ms` ahead, and the sandbox's clock moved as far: keys that old are forgotten there. */
+  const later = (ms: number) => {
+    sandbox.advanceClock(ms);
+    return activitiesWith(stripe, () => Date.now() + ms);
+  };
+  const succeededFor = (invoiceId: string) =>
+    sandbox.paymentIntents().filter((p) => p.metadata.invoice_id === invoiceId && p.status === 'succeeded');
+
+  it('the attempt and its key are written down before Stripe is asked', async () => {
+    const { invoice } = await invoiceFor('pm_card_visa');
+    sandbox.injectFailures({ count: 1, status: 500, path: '/v1/payment_intents' });
+    await retryable(runActivity(acts.chargeInvoice, { invoiceId: invoice.id, attempt: 1 }));
+    const { rows } = await pool.query(`SELECT outcome, idempotency_key, key_first_used_at FROM payment_attempts WHERE invoice_id = $1`, [invoice.id]);
+    expect(rows).toEqual([{ outcome: 'pending', idempotency_key: `invoice:${invoice.id}:attempt:1`, key_first_used_at: expect.any(Date) }]);
+  });
+
+  it('a lost success, then a retry more than 24 h later: found by looking the invoice up, not charged again', async () => {
+    const { invoice } = await invoiceFor('pm_card_visa');
+    sandbox.injectFailures({ count: 1, status: 502, when: 'after', path: '/v1/payment_intents' });
+    await retryable(runActivity(acts.chargeInvoice, { invoiceId: invoice.id, attempt: 1 })); // charged; the answer was lost
+    const [charged] = succeededFor(invoice.id);
+    expect(charged).toBeDefined();
+
+    const retried = await runActivity(later(25 * HOUR).chargeInvoice, { invoiceId: invoice.id, attempt: 1 });
+    expect(retried).toEqual({ outcome: 'paid', paymentIntentId: charged!.id });
+    expect(succeededFor(invoice.id)).toHaveLength(1);
+    expect(chargesFor(invoice.id)).toHaveLength(1);
+    expect(await getInvoice(pool, invoice.id)).toMatchObject({ status: 'paid', paymentReference: charged!.id });
+  });
+
+  it('nothing charged, then a retry more than 24 h later: charged once under a fresh key', async () => {
+    const { invoice } = await invoiceFor('pm_card_visa');
+    sandbox.injectFailures({ count: 1, status: 503, path: '/v1/payment_intents' }); // refused before anything happened
+    await retryable(runActivity(acts.chargeInvoice, { invoiceId: invoice.id, attempt: 1 }));
+    const paid = await runActivity(later(30 * HOUR).chargeInvoice, { invoiceId: invoice.id, attempt: 1 });
+    expect(paid.outcome).toBe('paid');
+    expect(succeededFor(invoice.id)).toHaveLength(1);
+    const keys = sandbox.requests().filter((r) => r.method === 'POST' && r.metadata.invoice_id === invoice.id).map((r) => r.idempotencyKey);
+    expect(keys).toEqual([`invoice:${invoice.id}:attempt:1`, `invoice:${invoice.id}:attempt:1:key:1`]);
+  });
+
+  it('a lost decline, retried more than 24 h later, stays that decline (the card is not tried again)', async () => {
+    const { invoice } = await invoiceFor('pm_card_chargeCustomerFail');
+    sandbox.injectFailures({ count: 1, status: 502, when: 'after', path: '/v1/payment_intents' });
+    await retryable(runActivity(acts.chargeInvoice, { invoiceId: invoice.id, attempt: 1 }));
+    await nonRetryable(runActivity(later(25 * HOUR).chargeInvoice, { invoiceId: invoice.id, attempt: 1 }), 'PaymentFailed');
+    expect(chargesFor(invoice.id).map((c) => c.status)).toEqual(['failed']);
+    expect((await getInvoice(pool, invoice.id))?.status).toBe('payment_failed');
+  });
+});
+
+describe('a sale given up on: its PaymentIntents are cancelled, a late success is refunded', () => {
+  const settle = (workspaceId: string, invoiceId: string, paymentIntentId: string) =>
+    runActivity(acts.settlePaymentSucceeded, { workspaceId, invoiceId, paymentIntentId, paidAt: Date.now() });
+
+  it('voiding a failed sale cancels its open PaymentIntent: the customer can no longer complete it', async () => {
+    const { invoice } = await invoiceFor('pm_card_authenticationRequired');
+    const { details } = await nonRetryable(runActivity(acts.chargeInvoice, { invoiceId: invoice.id, attempt: 1 }), 'PaymentFailed');
+    await runActivity(acts.voidInvoice, { invoiceId: invoice.id, reason: 'Purchase payment failed.' });
+    expect((await stripe.paymentIntents.retrieve(details.paymentIntentId as string)).status).toBe('canceled');
+    expect(() => sandbox.completePaymentIntent(details.paymentIntentId as string)).toThrow(/canceled/);
+    // voiding again is a no-op
+    expect((await runActivity(acts.voidInvoice, { invoiceId: invoice.id, reason: 'Purchase payment failed.' })).status).toBe('void');
+  });
+
+  it('a success that completed before the cancellation is refunded once, and the refund is written on the invoice', async () => {
+    const { workspaceId, invoice } = await invoiceFor('pm_card_authenticationRequired');
+    const { details } = await nonRetryable(runActivity(acts.chargeInvoice, { invoiceId: invoice.id, attempt: 1 }), 'PaymentFailed');
+    const piId = details.paymentIntentId as string;
+    sandbox.completePaymentIntent(piId); // the customer authenticates just as we give up
+    await runActivity(acts.voidInvoice, { invoiceId: invoice.id, reason: 'Purchase payment failed.' });
+    // and then its webhook arrives
+    expect(await settle(workspaceId, invoice.id, piId)).toEqual({ outcome: 'refunded', invoiceStatus: 'void' });
+    expect(sandbox.refunds().filter((r) => r.payment_intent === piId)).toMatchObject([{ amount: invoice.totalCents }]);
+    const stored = await getInvoice(pool, invoice.id);
+    expect(stored).toMatchObject({ status: 'void', statusNote: expect.stringMatching(new RegExp(`${piId} of \\$10\\.73 refunded automatically \\(re_\\w+\\)`)) });
+    const { rows } = await pool.query(`SELECT invoice_id, amount_cents::int AS amount_cents, reason FROM payment_refunds WHERE payment_intent_id = $1`, [piId]);
+    expect(rows).toEqual([{ invoice_id: invoice.id, amount_cents: invoice.totalCents, reason: 'invoice_void' }]);
+  });
+
+  it('a second success for an invoice another PaymentIntent paid is refunded as a duplicate; the paying one is left alone', async () => {
+    const { workspaceId, invoice } = await invoiceFor('pm_card_visa');
+    const paid = await runActivity(acts.chargeInvoice, { invoiceId: invoice.id, attempt: 1 });
+    const { rows: [ws] } = await pool.query<{ stripe_customer_id: string; payment_method: string }>(
+      `SELECT stripe_customer_id, payment_method FROM workspaces WHERE id = $1`, [workspaceId]);
+    const duplicate = await stripe.paymentIntents.create({
+      amount: invoice.totalCents, currency: 'usd', customer: ws!.stripe_customer_id, payment_method: ws!.payment_method, confirm: true, off_session: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' }, metadata: { workspace_id: workspaceId, invoice_id: invoice.id },
+    });
+    expect(await settle(workspaceId, invoice.id, paid.paymentIntentId!)).toEqual({ outcome: 'already', invoiceStatus: 'paid' });
+    expect(await settle(workspaceId, invoice.id, duplicate.id)).toEqual({ outcome: 'refunded', invoiceStatus: 'paid' });
+    expect(await settle(workspaceId, invoice.id, duplicate.id)).toEqual({ outcome: 'refunded', invoiceStatus: 'paid' });
+    expect(sandbox.refunds().filter((r) => r.payment_intent === duplicate.id || r.payment_intent === paid.paymentIntentId).map((r) => r.payment_intent)).toEqual([duplicate.id]);
+    expect(await getInvoice(pool, invoice.id)).toMatchObject({ status: 'paid', paymentReference: paid.paymentIntentId });
+  });
+
+  it('a success for an unpaid invoice is its payment; one for another workspace or unknown invoice is ignored', async () => {
+    const { workspaceId, invoice } = await invoiceFor('pm_card_chargeCustomerFail');
+    const { details } = await nonRetryable(runActivity(acts.chargeInvoice, { invoiceId: invoice.id, attempt: 1 }), 'PaymentFailed');
+    const piId = details.paymentIntentId as string;
+    sandbox.completePaymentIntent(piId); // paid later from Stripe's hosted page
+    expect(await settle('someone-else', invoice.id, piId)).toEqual({ outcome: 'ignored', invoiceStatus: null });
+    expect(await settle(workspaceId, '00000000-0000-4000-8000-00000000dead', piId)).toEqual({ outcome: 'ignored', invoiceStatus: null });
+    expect(await settle(workspaceId, invoice.id, piId)).toEqual({ outcome: 'paid', invoiceStatus: 'paid' });
+    expect(await getInvoice(pool, invoice.id)).toMatchObject({ status: 'paid', paymentReference: piId });
+    expect(sandbox.refunds().filter((r) => r.payment_intent === piId)).toEqual([]);
   });
 });

@@ -79,7 +79,7 @@ describe('chargeInvoice under a Temporal retry policy', () => {
   });
 
   it('a decline is not retried and reaches the workflow as PaymentFailed with the reason', async () => {
-    const invoice = await openInvoice('pm_card_chargeDeclined');
+    const invoice = await openInvoice('pm_card_chargeCustomerFail');
     const requestsBefore = sandbox.stats().requests;
     const result = await run(invoice.id);
     expect(result).toEqual({

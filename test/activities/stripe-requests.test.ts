@@ -5,8 +5,11 @@ import { ensurePaymentMethod } from '../../src/payments/customers';
 import { createStripeClient } from '../../src/payments/stripe-client';
 import {
   attachPaymentMethod,
+  cancelPaymentIntent,
   createCustomer,
   createOffSessionPaymentIntent,
+  listInvoicePaymentIntents,
+  refundPaymentIntent,
   setDefaultPaymentMethod,
 } from '../../src/payments/stripe-requests';
 import { insertWorkspace, uniqueId } from '../helpers/workspaces';
@@ -51,8 +54,22 @@ describe('every Stripe request the project makes is accepted by stripe-mock', ()
       customerId: 'cus_123',
       paymentMethodId: 'pm_123',
       attempt: 1,
-    });
+    }, 'invoice:00000000-0000-4000-8000-000000000001:attempt:1');
     expect(pi.object).toBe('payment_intent');
+  });
+
+  it("listing a customer's PaymentIntents (an invoice's, by metadata)", async () => {
+    const found = await listInvoicePaymentIntents(stripe, { customerId: 'cus_123', invoiceId: 'inv-1', createdSinceMs: Date.parse('2025-01-01T00:00:00Z') });
+    expect(Array.isArray(found)).toBe(true); // stripe-mock's canned PaymentIntent carries no such metadata
+  });
+
+  it('PaymentIntent cancel', async () => {
+    expect((await cancelPaymentIntent(stripe, 'pi_123')).object).toBe('payment_intent');
+  });
+
+  it('refund of a PaymentIntent', async () => {
+    const refund = await refundPaymentIntent(stripe, { paymentIntentId: 'pi_123', invoiceId: 'inv-1', reason: 'duplicate_payment' });
+    expect(refund.object).toBe('refund');
   });
 
   it('the whole card-on-file flow through the real client and the database', async () => {

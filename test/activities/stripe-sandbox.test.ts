@@ -110,25 +110,44 @@ describe('Stripe sandbox: PaymentIntents with test cards', () => {
     expect(sandbox.stats().charges).toBe(before + 1);
   });
 
-  it('pm_card_chargeDeclined declines with card_declined, as a 402 card error carrying the PaymentIntent', async () => {
-    const { customer, pm } = await customerWithCard('pm_card_chargeDeclined');
+  it('pm_card_chargeDeclined is refused at attach, as Stripe checks the card there (a 402 card error)', async () => {
+    const customer = await stripe.customers.create({ name: 'Acme' });
+    const err = (await stripe.paymentMethods.attach('pm_card_chargeDeclined', { customer: customer.id }).catch((e: unknown) => e)) as Stripe.errors.StripeCardError;
+    expect(err).toBeInstanceOf(Stripe.errors.StripeCardError);
+    expect(err).toMatchObject({ statusCode: 402, code: 'card_declined', decline_code: 'generic_decline' });
+    await expect(stripe.paymentMethods.attach('pm_card_chargeDeclinedInsufficientFunds', { customer: customer.id })).rejects.toMatchObject({
+      decline_code: 'insufficient_funds',
+    });
+  });
+
+  it('pm_card_chargeCustomerFail attaches, then declines with card_declined, as a 402 card error carrying the PaymentIntent', async () => {
+    const { customer, pm } = await customerWithCard('pm_card_chargeCustomerFail');
     const err = (await stripe.paymentIntents.create(offSession(customer.id, pm.id)).catch((e: unknown) => e)) as Stripe.errors.StripeCardError;
     expect(err).toBeInstanceOf(Stripe.errors.StripeCardError);
     expect(err).toMatchObject({ statusCode: 402, code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' });
     expect(err.payment_intent).toMatchObject({ status: 'requires_payment_method', last_payment_error: { code: 'card_declined' } });
   });
 
-  it('insufficient funds carries its own decline code', async () => {
-    const { customer, pm } = await customerWithCard('pm_card_chargeDeclinedInsufficientFunds');
-    await expect(stripe.paymentIntents.create(offSession(customer.id, pm.id))).rejects.toMatchObject({
+  it('insufficient funds (charged without attaching) carries its own decline code', async () => {
+    const customer = await stripe.customers.create({ name: 'Acme' });
+    await expect(stripe.paymentIntents.create(offSession(customer.id, 'pm_card_chargeDeclinedInsufficientFunds'))).rejects.toMatchObject({
       code: 'card_declined',
       decline_code: 'insufficient_funds',
     });
   });
 
-  it('pm_card_authenticationRequired needs action', async () => {
+  it('pm_card_authenticationRequired off-session is a 402 authentication_required; the PaymentIntent needs a payment method again', async () => {
     const { customer, pm } = await customerWithCard('pm_card_authenticationRequired');
-    const pi = await stripe.paymentIntents.create(offSession(customer.id, pm.id));
+    const err = (await stripe.paymentIntents.create(offSession(customer.id, pm.id)).catch((e: unknown) => e)) as Stripe.errors.StripeCardError;
+    expect(err).toBeInstanceOf(Stripe.errors.StripeCardError);
+    expect(err).toMatchObject({ statusCode: 402, code: 'authentication_required', decline_code: 'authentication_required' });
+    expect(err.payment_intent).toMatchObject({ status: 'requires_payment_method', last_payment_error: { code: 'authentication_required' } });
+  });
+
+  it('pm_card_authenticationRequired on-session needs action', async () => {
+    const { customer, pm } = await customerWithCard('pm_card_authenticationRequired');
+    const { off_session: _off, ...onSession } = offSession(customer.id, pm.id);
+    const pi = await stripe.paymentIntents.create(onSession);
     expect(pi.status).toBe('requires_action');
     expect(pi.next_action?.type).toBe('use_stripe_sdk');
   });
@@ -161,13 +180,83 @@ describe('Stripe sandbox: idempotency', () => {
   });
 
   it('a decline is replayed for its key too (same PaymentIntent, no second attempt)', async () => {
-    const { customer, pm } = await customerWithCard('pm_card_chargeDeclined');
+    const { customer, pm } = await customerWithCard('pm_card_chargeCustomerFail');
     const attempts = () => sandbox.charges().filter((c) => c.customer === customer.id).length;
     const key = `decl-${customer.id}`;
     const e1 = (await stripe.paymentIntents.create(offSession(customer.id, pm.id), { idempotencyKey: key }).catch((e: unknown) => e)) as Stripe.errors.StripeCardError;
     const e2 = (await stripe.paymentIntents.create(offSession(customer.id, pm.id), { idempotencyKey: key }).catch((e: unknown) => e)) as Stripe.errors.StripeCardError;
     expect(e2.payment_intent?.id).toBe(e1.payment_intent?.id);
     expect(attempts()).toBe(1);
+  });
+});
+
+describe('Stripe sandbox: key expiry, look-up, cancel, refunds, late completion', () => {
+  it('forgets an idempotency key 24 h after its first use (on its clock): the same key is then a new request', async () => {
+    const { customer, pm } = await customerWithCard('pm_card_visa');
+    const key = `aged-${customer.id}`;
+    const first = await stripe.paymentIntents.create(offSession(customer.id, pm.id), { idempotencyKey: key });
+    sandbox.advanceClock(23 * 3_600_000);
+    expect((await stripe.paymentIntents.create(offSession(customer.id, pm.id), { idempotencyKey: key })).id).toBe(first.id);
+    const res = await fetch(`${sandbox.url}/_sandbox/clock`, { method: 'POST', body: JSON.stringify({ advanceMs: 3_600_000 }) });
+    expect(res.status).toBe(200);
+    const second = await stripe.paymentIntents.create(offSession(customer.id, pm.id), { idempotencyKey: key });
+    expect(second.id).not.toBe(first.id);
+    expect(second.created - first.created).toBeGreaterThanOrEqual(24 * 3600);
+  });
+
+  it("lists a customer's PaymentIntents newest first, filtered by created, paged with starting_after", async () => {
+    const { customer, pm } = await customerWithCard('pm_card_visa');
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await stripe.paymentIntents.create(offSession(customer.id, pm.id))).id);
+    const firstPage = await stripe.paymentIntents.list({ customer: customer.id, limit: 2 });
+    expect(firstPage.data.map((p) => p.id)).toEqual([ids[2], ids[1]]);
+    expect(firstPage.has_more).toBe(true);
+    const all: string[] = [];
+    for await (const p of stripe.paymentIntents.list({ customer: customer.id, limit: 2 })) all.push(p.id);
+    expect(all).toEqual([...ids].reverse());
+    const future = Math.floor(sandbox.now() / 1000) + 3600;
+    expect((await stripe.paymentIntents.list({ customer: customer.id, created: { gte: future } })).data).toEqual([]);
+  });
+
+  it('cancels an open PaymentIntent (which can then not be completed), and refuses to cancel a succeeded one', async () => {
+    const { customer, pm } = await customerWithCard('pm_card_authenticationRequired');
+    const { off_session: _off, ...onSession } = offSession(customer.id, pm.id);
+    const open = await stripe.paymentIntents.create(onSession);
+    const cancelled = await stripe.paymentIntents.cancel(open.id, { cancellation_reason: 'abandoned' });
+    expect(cancelled).toMatchObject({ status: 'canceled', cancellation_reason: 'abandoned', canceled_at: expect.any(Number) });
+    expect(() => sandbox.completePaymentIntent(open.id)).toThrow(/status of canceled/);
+    const { customer: c2, pm: visa } = await customerWithCard('pm_card_visa');
+    const paid = await stripe.paymentIntents.create(offSession(c2.id, visa.id));
+    await expect(stripe.paymentIntents.cancel(paid.id)).rejects.toMatchObject({ statusCode: 400, code: 'payment_intent_unexpected_state' });
+  });
+
+  it('a PaymentIntent the customer completes later succeeds and sends payment_intent.succeeded (control API)', async () => {
+    const { customer, pm } = await customerWithCard('pm_card_authenticationRequired');
+    const declined = (await stripe.paymentIntents.create(offSession(customer.id, pm.id)).catch((e: unknown) => e)) as Stripe.errors.StripeCardError;
+    const id = declined.payment_intent!.id;
+    await sandbox.webhooksIdle();
+    received = [];
+    const res = await fetch(`${sandbox.url}/_sandbox/payment_intents/${id}/complete`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    expect((await stripe.paymentIntents.retrieve(id)).status).toBe('succeeded');
+    await sandbox.webhooksIdle();
+    expect(received.map((r) => JSON.parse(r.body) as Stripe.Event).map((e) => [e.type, (e.data.object as { id: string }).id])).toEqual([
+      ['payment_intent.succeeded', id],
+    ]);
+  });
+
+  it('refunds a succeeded PaymentIntent once; a second refund is charge_already_refunded', async () => {
+    const { customer, pm } = await customerWithCard('pm_card_visa');
+    const paid = await stripe.paymentIntents.create(offSession(customer.id, pm.id, 1234));
+    const before = sandbox.stats();
+    const refund = await stripe.refunds.create({ payment_intent: paid.id, reason: 'duplicate' }, { idempotencyKey: `refund:${paid.id}` });
+    expect(refund).toMatchObject({ object: 'refund', amount: 1234, payment_intent: paid.id, status: 'succeeded', reason: 'duplicate' });
+    expect((await stripe.refunds.create({ payment_intent: paid.id, reason: 'duplicate' }, { idempotencyKey: `refund:${paid.id}` })).id).toBe(refund.id);
+    await expect(stripe.refunds.create({ payment_intent: paid.id })).rejects.toMatchObject({ code: 'charge_already_refunded' });
+    expect(sandbox.stats()).toMatchObject({ refunds: before.refunds + 1, amountRefundedCents: before.amountRefundedCents + 1234 });
+    const { customer: c2, pm: failing } = await customerWithCard('pm_card_chargeCustomerFail');
+    const declined = (await stripe.paymentIntents.create(offSession(c2.id, failing.id)).catch((e: unknown) => e)) as Stripe.errors.StripeCardError;
+    await expect(stripe.refunds.create({ payment_intent: declined.payment_intent!.id })).rejects.toMatchObject({ code: 'charge_not_refundable' });
   });
 });
 
@@ -287,7 +376,7 @@ describe('Stripe sandbox: webhooks', () => {
   });
 
   it('sends payment_intent.payment_failed for a decline', async () => {
-    const { customer, pm } = await customerWithCard('pm_card_chargeDeclined');
+    const { customer, pm } = await customerWithCard('pm_card_chargeCustomerFail');
     await stripe.paymentIntents.create(offSession(customer.id, pm.id)).catch(() => undefined);
     await sandbox.webhooksIdle();
     const types = received.map((r) => (JSON.parse(r.body) as { type: string }).type);

@@ -234,7 +234,7 @@ describe('the sandbox delivers its signed webhooks to our endpoint', () => {
       return { workspaceId, invoiceId: invoice.id };
     };
     const ok = await charge('pm_card_visa');
-    const declined = await charge('pm_card_chargeDeclined');
+    const declined = await charge('pm_card_chargeCustomerFail');
     await activityFailure(runActivity(acts.chargeInvoice, { invoiceId: declined.invoiceId, attempt: 1 })); // replayed: no new event
     await sandbox.webhooksIdle();
     expect(signals.map((s) => [s.workspaceId, s.signal.type, s.signal.invoiceId])).toEqual([

@@ -122,7 +122,7 @@ describe('workspace lifecycle over HTTP (Temporal dev server, Stripe sandbox, Po
   });
 
   it('refuses a purchase on a declined card with the reason; the same key works once the card is fixed', async () => {
-    expect((await call('PUT', `${ws}/payment-method`, { body: { paymentMethod: 'pm_card_chargeDeclined' } })).status).toBe(200);
+    expect((await call('PUT', `${ws}/payment-method`, { body: { paymentMethod: 'pm_card_chargeCustomerFail' } })).status).toBe(200);
     const declined = await call('POST', `${ws}/purchases`, { body: { credits: 500, idempotencyKey: 'buy-declined' } });
     expect(declined.status).toBe(402);
     expect(declined.body.error).toMatchObject({ code: 'payment_failed', reason: 'Your card was declined.' });

@@ -2,6 +2,7 @@
 // service continues; after the last failure the workspace is past_due and
 // usage answers 402 payment_required until a payment succeeds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStripeClient } from '../../src/payments/stripe-client';
 import { BillingTestEnv, DAY } from '../helpers/billing-env';
 
 let t: BillingTestEnv;
@@ -16,7 +17,7 @@ afterAll(async () => {
 async function renewalFails(id: string) {
   await t.create({ id, plan: 'pro', paymentMethod: 'pm_card_visa' });
   const { workspace } = await t.state(id);
-  await t.workflows.setPaymentMethod(id, 'pm_card_chargeDeclined');
+  await t.workflows.setPaymentMethod(id, 'pm_card_chargeCustomerFail');
   await t.sleepUntil(workspace.termEnd + 60_000);
   const s = await t.waitFor(id, (x) => x.workspace.termIndex === 1 && x.unpaidInvoices.length === 1, 'failed renewal');
   return { failedAt: s.unpaidInvoices[0]!.firstFailedAt, invoiceId: s.unpaidInvoices[0]!.invoiceId };
@@ -73,7 +74,16 @@ describe('dunning', () => {
     await t.sleepUntil(failedAt + 7 * DAY + 60_000);
     await t.waitFor(id, (x) => x.workspace.status === 'past_due', 'past_due');
 
-    const signal = { eventId: 'evt_paid_out_of_band', type: 'payment_succeeded' as const, invoiceId, paymentIntentId: 'pi_out_of_band' };
+    // Paid out of band (Stripe's hosted page, another card); the workflow checks the payment with Stripe.
+    const stripe = createStripeClient({ secretKey: 'sk_test_dunning', apiBase: t.sandbox.url });
+    const { rows: [ws] } = await t.pool.query<{ stripe_customer_id: string }>(`SELECT stripe_customer_id FROM workspaces WHERE id = $1`, [id]);
+    const unpaid = (await t.invoices(id)).find((i) => i.id === invoiceId)!;
+    const card = await stripe.paymentMethods.attach('pm_card_visa', { customer: ws!.stripe_customer_id });
+    const outOfBand = await stripe.paymentIntents.create({
+      amount: unpaid.total_cents, currency: 'usd', customer: ws!.stripe_customer_id, payment_method: card.id, confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' }, metadata: { workspace_id: id, invoice_id: invoiceId },
+    });
+    const signal = { eventId: 'evt_paid_out_of_band', type: 'payment_succeeded' as const, invoiceId, paymentIntentId: outOfBand.id };
     await t.workflows.signalPayment(id, signal);
     await t.workflows.signalPayment(id, signal); // Stripe redelivers: ignored
     const s = await t.waitFor(id, (x) => x.workspace.status === 'active', 'active again');

@@ -68,7 +68,7 @@ describe('idempotency', () => {
 
   it('a refused update id keeps its answer after continue-as-new; a new id is a new attempt', async () => {
     const id = 'idem-refused';
-    await t.create({ id, plan: 'free', paymentMethod: 'pm_card_chargeDeclined' });
+    await t.create({ id, plan: 'free', paymentMethod: 'pm_card_chargeCustomerFail' });
     const { workspace } = await t.state(id);
     const first = await t.workflows.changePlan(id, { plan: 'pro' }, 'req-declined').catch((e: unknown) => e);
     expect(first).toMatchObject({ statusCode: 402, code: 'payment_failed' });

@@ -47,7 +47,7 @@ describe('seed examples', () => {
   });
 
   it('an upgrade whose payment fails changes nothing and says why', async () => {
-    await t.create({ id: 'seed-declined', plan: 'free', paymentMethod: 'pm_card_chargeDeclined' });
+    await t.create({ id: 'seed-declined', plan: 'free', paymentMethod: 'pm_card_chargeCustomerFail' });
     await t.useCredits('seed-declined', 3);
     const before = await t.balances('seed-declined');
 
