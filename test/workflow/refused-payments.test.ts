@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowIdFor } from '../../workflows/definitions';
 import { BillingStatus } from '../../workflows/search-attributes';
-import { BillingTestEnv, DAY } from '../helpers/billing-env';
+import { BillingTestEnv } from '../helpers/billing-env';
 
 let t: BillingTestEnv;
 beforeAll(async () => {
