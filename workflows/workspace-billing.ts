@@ -356,6 +356,10 @@ export class WorkspaceBilling {
       terms = validateCreateRequest(this.pricing!, req);
     } catch (err) {
       if (!(err instanceof BillingRuleError)) throw err;
+      if (current) {
+        this.s.status = 'signup_failed';
+        this.publish(); // nothing was written: only visibility says so
+      }
       this.s.phase = 'setup_failed';
       this.s.setupFailure = { code: err.code, message: err.message };
       return;
