@@ -221,7 +221,7 @@ async function verify(h: BillingHarness, ids: string[]): Promise<string[]> {
     if (s.workspace.termIndex !== MONTHS) problems.push(`${id}: at term ${s.workspace.termIndex}, expected ${MONTHS}`);
     if (s.workspace.status !== 'active' || s.unpaidInvoices.length > 0) problems.push(`${id}: status ${s.workspace.status}, ${s.unpaidInvoices.length} unpaid`);
     const invoices = await h.invoices(id);
-    const renewals = invoices.filter((i) => i.kind === 'renewal' && i.business_key !== `renewal:${id}:0`);
+    const renewals = invoices.filter((i) => i.kind === 'renewal' && !i.business_key.startsWith('signup:'));
     if (renewals.length !== MONTHS) problems.push(`${id}: ${renewals.length} renewal invoices, expected ${MONTHS}`);
     for (let term = 1; term <= MONTHS; term++) {
       const inv = renewals.find((i) => i.business_key === `renewal:${id}:${term}`);

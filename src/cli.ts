@@ -97,7 +97,7 @@ export function buildCli(): Command {
   program
     .command('list')
     .description('workspaces by status and plan, from Temporal visibility')
-    .option('--status <status>', 'active, past_due, cancelled or deleted')
+    .option('--status <status>', 'active, past_due, cancelled, deleted, signing_up or signup_failed (a refused sign-up)')
     .option('--plan <plan>', 'plan id')
     .option('--limit <n>', 'at most this many', '100')
     .action(async (opts: { status?: string; plan?: string; limit: string }) => {

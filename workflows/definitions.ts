@@ -19,6 +19,7 @@ export const FailureCodes = {
   paymentMethodRequired: 'payment_method_required', // 422
   paymentFailed: 'payment_failed', // 402
   paymentMethodRejected: 'payment_method_rejected', // 402
+  paymentRequired: 'payment_required', // 402: unpaid invoices first (details: amountDueCents, invoiceIds)
   conflict: 'conflict', // 409
   invalidState: 'invalid_state', // 409
 } as const;
@@ -63,10 +64,12 @@ export interface CreateResult {
 
 export interface UnpaidInvoice {
   invoiceId: string;
-  kind: 'renewal';
+  kind: 'renewal' | 'final';
   attempts: number;
   firstFailedAt: number;
   lastReason: string;
+  /** Absent in states from older runs. */
+  totalCents?: number;
 }
 
 export interface WorkspaceBillingView {

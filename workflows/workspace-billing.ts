@@ -29,6 +29,7 @@ import {
   DAY_MS,
   dunningRetryAt,
   MAX_PAYMENT_ATTEMPTS,
+  renewalTerms,
   resolvePlan,
   RETENTION_DAYS,
   validateCreateRequest,
@@ -116,8 +117,15 @@ export type WorkspaceBillingInput =
 
 const MAX_REMEMBERED = 200;
 
-/** Patch id: payment signals are settled one by one (late successes refunded), each dequeued only once handled. */
+// patched() ids: behaviour changes that recorded histories must replay without.
+/** Payment signals are settled one by one (late successes refunded), each dequeued only once handled. */
 const SETTLE_EVERY_PAYMENT_SIGNAL = 'settle-every-payment-signal';
+/** Sign-up: invisible until paid, one invoice per attempt, a refusal marked `signup_failed`. */
+const SIGNUP_ATTEMPTS = 'signup-attempts';
+/** Renewal: reload the catalog and renew on its current price and allocation. */
+const RENEWAL_CURRENT_CATALOG = 'renewal-current-catalog';
+/** Cancellation and retention keep unpaid invoices collectable; re-subscribing collects them first. */
+const RETENTION_COLLECTS_DEBT = 'retention-collects-debt';
 
 function remember<T>(list: Array<[string, T]>, key: string, value: T): void {
   const i = list.findIndex(([k]) => k === key);
@@ -299,16 +307,31 @@ export class WorkspaceBilling {
     return false;
   }
 
-  /** Retention: purge at its end unless someone subscribes again; true when the run should end. */
+  /**
+   * Retention: purge at its end unless someone subscribes again; true when the
+   * run should end. Unpaid invoices stay collectable meanwhile: payment
+   * webhooks are applied and dunning retries run on their schedule.
+   */
   private async waitOutRetention(): Promise<boolean> {
     const until = this.s.retentionUntil!;
-    const ms = until - Date.now();
+    const collects = patched(RETENTION_COLLECTS_DEBT);
+    const nextRetry = collects ? this.nextDunningRetry() : null;
+    const wakeAt = Math.min(until, nextRetry ?? Infinity);
+    const ms = wakeAt - Date.now();
     if (ms > 0) {
-      await condition(() => this.s.phase !== 'retention' || workflowInfo().continueAsNewSuggested, ms, {
-        summary: `Retention: purge data at ${iso(until)} unless re-subscribed`,
-      });
+      await condition(
+        () => (collects && this.s.pendingPayments.length > 0) || this.s.phase !== 'retention' || workflowInfo().continueAsNewSuggested,
+        ms,
+        { summary: wakeAt === until ? `Retention: purge data at ${iso(until)} unless re-subscribed` : `Wait for payment retry ${iso(wakeAt)}` },
+      );
     }
     if (this.s.phase !== 'retention') return true; // re-subscribed: new anchor, new run
+    if (collects) {
+      if (this.s.pendingPayments.length > 0) await this.step(() => this.applyPaymentSignals());
+      const due = this.nextDunningRetry();
+      if (due !== null && due <= Date.now()) await this.step(() => this.retryUnpaid(false));
+      if ((this.s.phase as Phase) !== 'retention') return true;
+    }
     if (Date.now() < until) return false;
     await this.step(async () => {
       if (this.s.phase !== 'retention') return;
@@ -326,6 +349,8 @@ export class WorkspaceBilling {
   // ---- lifecycle steps (always under `exclusive`) ---------------------------
 
   private async setUp(): Promise<void> {
+    // Sign-ups since this patch: invisible until paid, one invoice per attempt, a refusal marked signup_failed.
+    const current = patched(SIGNUP_ATTEMPTS);
     const req = this.s.request;
     let terms: EnterpriseTerms;
     try {
@@ -333,47 +358,82 @@ export class WorkspaceBilling {
       terms = validateCreateRequest(this.pricing!, req);
     } catch (err) {
       if (!(err instanceof BillingRuleError)) throw err;
+      if (current) {
+        this.s.status = 'signup_failed';
+        this.publish(); // nothing was written: only visibility says so
+      }
       this.s.phase = 'setup_failed';
       this.s.setupFailure = { code: err.code, message: err.message };
       return;
     }
     this.s.planCredits = terms.monthlyCredits;
     this.s.planPriceCents = terms.monthlyPriceCents;
+    // The row exists before the payment (the Stripe customer and the invoice refer to it) but is no workspace yet.
+    if (current) this.s.status = 'signing_up';
     await this.sync('Create workspace read model');
     if (req.paymentMethod) {
       try {
         await this.attachPaymentMethod(req.paymentMethod);
       } catch (err) {
         if (!(err instanceof ApplicationFailure)) throw err;
-        this.s.phase = 'setup_failed';
-        this.s.status = 'deleted';
-        this.s.setupFailure = { code: err.type ?? FailureCodes.paymentMethodRejected, message: err.message };
-        await this.sync('Payment method rejected: workspace not created');
+        const refusal = { code: err.type ?? FailureCodes.paymentMethodRejected, message: err.message };
+        await this.refuseSignUp(refusal, 'Payment method rejected: workspace not created', null, current);
         return;
       }
     }
     const term = this.term();
-    const invoice = await this.issueBaseInvoice(term, 0);
+    // Unique per sign-up attempt (a refused attempt's run ends; the next attempt is a new run), so a retry never meets the void invoice.
+    const invoice = await this.issueBaseInvoice(term, { key: current ? `signup:${this.id}:${workflowInfo().runId}` : undefined });
     if (invoice && invoice.totalCents > 0) {
       const reason = await this.charge(invoice, 1);
       if (reason !== null) {
-        this.s.phase = 'setup_failed';
-        this.s.status = 'deleted';
-        this.s.setupFailure = { code: FailureCodes.paymentFailed, message: `the first payment failed: ${reason}` };
-        await this.sync('First payment failed: workspace not created');
-        await this.voidUnpaid(invoice, reason);
+        const refusal = { code: FailureCodes.paymentFailed, message: `the first payment failed: ${reason}` };
+        await this.refuseSignUp(refusal, 'First payment failed: workspace not created', { invoice, reason }, current);
         return;
       }
     }
     await this.openTerm(term);
     if (invoice) await this.finalize(invoice);
+    if (current) {
+      this.s.status = 'active';
+      await this.sync('Workspace created: first term paid');
+    }
     this.s.phase = 'subscribed';
+  }
+
+  /**
+   * A refused sign-up creates nothing: a charged invoice is voided (it keeps
+   * its number), the read-model row is marked `signup_failed` (the API shows
+   * no workspace; ops tell it from a purged one), and only then is the refusal
+   * reported, in the workflow task that ends this run, so the next attempt
+   * (any body) starts a new run.
+   */
+  private async refuseSignUp(
+    refusal: { code: string; message: string },
+    summary: string,
+    charged: { invoice: InvoiceSummary; reason: string } | null,
+    current: boolean,
+  ): Promise<void> {
+    if (!current) {
+      // Histories from before SIGNUP_ATTEMPTS: reported first, marked deleted.
+      Object.assign(this.s, { phase: 'setup_failed', status: 'deleted', setupFailure: refusal } satisfies Partial<WorkspaceState>);
+      await this.sync(summary);
+      if (charged) await this.voidUnpaid(charged.invoice, charged.reason);
+      return;
+    }
+    if (charged) await this.voidUnpaid(charged.invoice, charged.reason);
+    this.s.status = 'signup_failed';
+    await this.sync(summary);
+    Object.assign(this.s, { phase: 'setup_failed', setupFailure: refusal } satisfies Partial<WorkspaceState>);
   }
 
   /** Renews into term `target`; safe to run again after a failure part-way (a blocked step). */
   private async renew(target: number): Promise<void> {
     const previous = this.termOf(target - 1);
     if (this.s.termIndex < target) {
+      const currentCatalog = patched(RENEWAL_CURRENT_CATALOG);
+      // The catalog as it is now, not as it was when the ending term began.
+      if (currentCatalog) this.pricing = await this.act('Load the pricing catalog for the new term').getPricing();
       const change = this.s.scheduledChange;
       if (change) {
         const terms = resolvePlan(this.pricing!, change.plan, change.enterprise);
@@ -383,6 +443,12 @@ export class WorkspaceBilling {
         this.s.planCredits = terms.monthlyCredits;
         this.s.planPriceCents = terms.monthlyPriceCents;
         this.s.scheduledChange = null;
+      } else if (currentCatalog) {
+        const last = { monthlyCredits: this.s.planCredits, monthlyPriceCents: this.s.planPriceCents };
+        const { terms, retired } = renewalTerms(this.pricing!, this.s.plan, this.s.enterprise, last);
+        if (retired) log.warn('plan is no longer in the pricing catalog: renewing on its last terms', { plan: this.s.plan, ...last });
+        this.s.planCredits = terms.monthlyCredits;
+        this.s.planPriceCents = terms.monthlyPriceCents;
       }
       this.s.termIndex = target;
     }
@@ -392,12 +458,10 @@ export class WorkspaceBilling {
       workspaceId: this.id,
       termIndex: previous.index,
     });
-    const invoice = await this.issueBaseInvoice(term, overage, previous);
+    const invoice = await this.issueBaseInvoice(term, { overageCredits: overage, previous });
     if (invoice && invoice.totalCents > 0) {
       const reason = await this.charge(invoice, 1);
-      if (reason !== null && !this.s.unpaid.some((u) => u.invoiceId === invoice.id)) {
-        this.s.unpaid.push({ invoiceId: invoice.id, kind: 'renewal', attempts: 1, firstFailedAt: Date.now(), lastReason: reason });
-      }
+      if (reason !== null) this.recordUnpaid(invoice, 'renewal', reason);
     }
     if (invoice) await this.finalize(invoice);
     await this.sync(`Renewed into term ${term.index}`);
@@ -426,21 +490,38 @@ export class WorkspaceBilling {
         issuedAt: Date.now(),
         overage: { credits: overage, periodStart: term.start, periodEnd: term.end },
       });
-      if (invoice.totalCents > 0) await this.charge(invoice, 1);
+      if (invoice.totalCents > 0) {
+        const reason = await this.charge(invoice, 1);
+        // Debt survives cancellation: collected by dunning, webhooks or a re-subscription.
+        if (reason !== null && patched(RETENTION_COLLECTS_DEBT)) this.recordUnpaid(invoice, 'final', reason);
+      }
       await this.finalize(invoice);
     }
   }
 
-  /** Subscribing again during retention: stops the purge and starts a new anchor now. */
-  private async resubscribe(plan: string, enterprise: EnterpriseTerms | null): Promise<void> {
+  /**
+   * Subscribing again during retention: stops the purge and starts a new
+   * anchor now. Unpaid invoices are collected first; `requestId` (the update
+   * id) makes each attempt's invoice its own, so a declined one stays void.
+   */
+  private async resubscribe(plan: string, enterprise: EnterpriseTerms | null, requestId: string): Promise<void> {
     const terms = rule(() => resolvePlan(this.pricing!, plan, enterprise));
+    const collects = patched(RETENTION_COLLECTS_DEBT);
+    const owes = collects && this.s.unpaid.length > 0;
     if (terms.monthlyPriceCents > 0 && !this.s.paymentMethod) {
       throw failure(FailureCodes.paymentMethodRequired, `plan '${plan}' costs money: set a payment method first`);
     }
+    if (owes && !this.s.paymentMethod) {
+      throw failure(FailureCodes.paymentMethodRequired, 'unpaid invoices must be paid before subscribing again: set a payment method first');
+    }
+    if (owes) await this.collectUnpaidBeforeResubscribing();
     const termIndex = this.s.termIndex + 1;
     const anchor = Date.now();
     const term: Term = { index: termIndex, start: anchor, end: addMonthsClamped(anchor, 1) };
-    const invoice = await this.issueBaseInvoice(term, 0, undefined, { plan, priceCents: terms.monthlyPriceCents });
+    const invoice = await this.issueBaseInvoice(term, {
+      plan: { plan, priceCents: terms.monthlyPriceCents },
+      key: collects ? `resubscribe:${this.id}:${requestId}` : undefined,
+    });
     if (invoice && invoice.totalCents > 0) {
       const reason = await this.charge(invoice, 1);
       if (reason !== null) {
@@ -461,14 +542,34 @@ export class WorkspaceBilling {
       cancelAt: null,
       retentionUntil: null,
       scheduledChange: null,
-      unpaid: [],
+      // Collected above since RETENTION_COLLECTS_DEBT; older code wrote the debt off here.
+      ...(collects ? {} : { unpaid: [] }),
     } satisfies Partial<WorkspaceState>);
     await this.openTerm(this.term());
     if (invoice) await this.finalize(invoice);
     await this.sync('Re-subscribed during retention: purge stopped, new anchor');
   }
 
+  /** Retries every unpaid invoice with the card on file now; what stays unpaid refuses the re-subscription with the amount due. */
+  private async collectUnpaidBeforeResubscribing(): Promise<void> {
+    await this.retryUnpaid(true);
+    if (this.s.unpaid.length === 0) return;
+    const amountDueCents = this.s.unpaid.reduce((sum, u) => sum + (u.totalCents ?? 0), 0);
+    const invoiceIds = this.s.unpaid.map((u) => u.invoiceId);
+    const reason = this.s.unpaid[0]!.lastReason;
+    throw failure(
+      FailureCodes.paymentRequired,
+      `${invoiceIds.length} unpaid invoice(s), ${amountDueCents} cents, must be paid before subscribing again: ${reason}`,
+      { amountDueCents, invoiceIds, reason },
+    );
+  }
+
   // ---- payments --------------------------------------------------------------
+
+  private recordUnpaid(invoice: InvoiceSummary, kind: UnpaidInvoice['kind'], reason: string): void {
+    if (this.s.unpaid.some((u) => u.invoiceId === invoice.id)) return;
+    this.s.unpaid.push({ invoiceId: invoice.id, kind, attempts: 1, firstFailedAt: Date.now(), lastReason: reason, totalCents: invoice.totalCents });
+  }
 
   private nextDunningRetry(): number | null {
     let next: number | null = null;
@@ -598,15 +699,14 @@ export class WorkspaceBilling {
   /** The in-advance invoice of a term (base fee, plus the previous term's overage). Null when there is nothing to bill. */
   private async issueBaseInvoice(
     term: Term,
-    overageCredits: number,
-    previous?: Term,
-    planOverride?: { plan: string; priceCents: number },
+    opts: { overageCredits?: number; previous?: Term; plan?: { plan: string; priceCents: number }; key?: string } = {},
   ): Promise<InvoiceSummary | null> {
-    const plan = planOverride?.plan ?? this.s.plan;
-    const priceCents = planOverride?.priceCents ?? this.s.planPriceCents;
+    const { overageCredits = 0, previous } = opts;
+    const plan = opts.plan?.plan ?? this.s.plan;
+    const priceCents = opts.plan?.priceCents ?? this.s.planPriceCents;
     if (priceCents === 0 && overageCredits === 0) return null;
     return this.act(`Issue renewal invoice for term ${term.index}`).issueInvoice({
-      key: `renewal:${this.id}:${term.index}`,
+      key: opts.key ?? `renewal:${this.id}:${term.index}`,
       workspaceId: this.id,
       kind: 'renewal',
       periodStart: term.start,
@@ -650,6 +750,7 @@ export class WorkspaceBilling {
       `**${this.id}**: ${this.s.plan} plan, **${this.s.status}**`,
       `Term ${term.index}: ${day(term.start)} to ${day(term.end)}`,
       this.s.scheduledChange ? `Scheduled: switch to ${this.s.scheduledChange.plan} at renewal` : null,
+      this.retiredPlan() ? `Plan '${this.s.plan}' is no longer in the pricing catalog: renews on its last terms (${this.s.planCredits} credits, ${this.s.planPriceCents} cents)` : null,
       this.s.cancelAt ? `Cancels at ${iso(this.s.cancelAt)}` : null,
       this.s.retentionUntil ? `Data purge at ${iso(this.s.retentionUntil)}` : null,
       this.s.unpaid.length ? `Unpaid invoices: ${this.s.unpaid.map((u) => `${u.invoiceId} (${u.attempts} attempts: ${u.lastReason})`).join(', ')}` : null,
@@ -657,6 +758,13 @@ export class WorkspaceBilling {
       this.s.disabledFeatures.length ? `Disabled features: ${this.s.disabledFeatures.join(', ')}` : null,
     ];
     setCurrentDetails(lines.filter((l) => l !== null).join('\n\n'));
+  }
+
+  /** True when the workspace's plan left the catalog (it keeps its last terms): shown to ops. */
+  private retiredPlan(): boolean {
+    if (!this.pricing || this.s.phase === 'deleted') return false;
+    const last = { monthlyCredits: this.s.planCredits, monthlyPriceCents: this.s.planPriceCents };
+    return renewalTerms(this.pricing, this.s.plan, this.s.enterprise, last).retired;
   }
 
   // ---- message handlers ------------------------------------------------------
@@ -771,7 +879,7 @@ export class WorkspaceBilling {
     setHandler(cancelUpdate, () => this.once(() => this.onCancel()), {
       validator: () => this.requireSubscribed('cancel'),
     });
-    setHandler(resumeUpdate, () => this.once(() => this.onResume()), {
+    setHandler(resumeUpdate, () => this.once((id) => this.onResume(id)), {
       validator: () => this.requireSubscribed('resume'),
     });
 
@@ -815,7 +923,7 @@ export class WorkspaceBilling {
     const enterprise = req.enterprise ?? null;
     const target = rule(() => resolvePlan(this.pricing!, req.plan, enterprise));
     if (this.s.phase === 'retention') {
-      await this.resubscribe(req.plan, enterprise);
+      await this.resubscribe(req.plan, enterprise, requestId);
       return { effective: 'immediately', plan: req.plan, currentPlan: this.s.plan, effectiveAt: this.s.anchor };
     }
     const term = this.term();
@@ -941,9 +1049,9 @@ export class WorkspaceBilling {
     return this.cancelResult();
   }
 
-  private async onResume(): Promise<CancelResult> {
+  private async onResume(requestId: string): Promise<CancelResult> {
     if (this.s.phase === 'retention') {
-      await this.resubscribe(this.s.plan, this.s.enterprise);
+      await this.resubscribe(this.s.plan, this.s.enterprise, requestId);
     } else if (this.s.cancelAt !== null) {
       this.s.cancelAt = null;
       await this.sync('Cancellation withdrawn');

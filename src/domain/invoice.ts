@@ -17,7 +17,10 @@ export type InvoiceLineKind = 'base_fee' | 'upgrade_proration' | 'credit_purchas
 
 /** What the workflow asks for; `key` makes issuing idempotent. */
 export interface IssueInvoiceInput {
-  /** Business identity: `renewal:<ws>:<termIndex>`, `upgrade:<ws>:<requestId>`, `purchase:<ws>:<purchaseId>`, `final:<ws>:<termIndex>`. */
+  /**
+   * Business identity: `signup:<ws>:<runId>` (one per sign-up attempt), `renewal:<ws>:<termIndex>`,
+   * `resubscribe:<ws>:<requestId>`, `upgrade:<ws>:<requestId>`, `purchase:<ws>:<purchaseId>`, `final:<ws>:<termIndex>`.
+   */
   key: string;
   workspaceId: string;
   kind: InvoiceKind;

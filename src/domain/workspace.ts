@@ -4,7 +4,16 @@
 import { planTerms, type EnterpriseTerms, type PlanId, type PricingConfig } from './pricing';
 import type { BillingAddress } from './tax';
 
-export type WorkspaceStatus = 'active' | 'past_due' | 'cancelled' | 'deleted';
+/**
+ * `signing_up` while the first payment is attempted, `signup_failed` when the
+ * sign-up was refused: neither is a workspace yet (the API answers 404), but
+ * the row stays because the refused attempt's void invoice refers to it.
+ * `deleted` is a workspace purged after its retention period.
+ */
+export type WorkspaceStatus = 'signing_up' | 'signup_failed' | 'active' | 'past_due' | 'cancelled' | 'deleted';
+
+/** Read-model statuses of a sign-up that has not created the workspace. */
+export const NOT_CREATED_STATUSES: readonly WorkspaceStatus[] = ['signing_up', 'signup_failed'];
 
 export type { BillingAddress };
 
@@ -87,6 +96,26 @@ export function resolvePlan(pricing: PricingConfig, plan: PlanId, enterprise?: E
     }
   }
   return planTerms(pricing, plan, enterprise);
+}
+
+/**
+ * The terms a workspace renews on: the catalog's current price and allocation
+ * for its plan; enterprise terms are per workspace. A plan no longer in the
+ * catalog (or no longer a fixed-price plan) keeps its last terms, marked
+ * `retired` so ops see it.
+ */
+export function renewalTerms(
+  pricing: PricingConfig,
+  plan: PlanId,
+  enterprise: EnterpriseTerms | null,
+  last: EnterpriseTerms,
+): { terms: EnterpriseTerms; retired: boolean } {
+  if (enterprise) return { terms: { monthlyCredits: enterprise.monthlyCredits, monthlyPriceCents: enterprise.monthlyPriceCents }, retired: false };
+  const cfg = pricing.plans[plan];
+  if (!cfg || cfg.monthlyCredits === null || cfg.monthlyPriceCents === null) {
+    return { terms: { monthlyCredits: last.monthlyCredits, monthlyPriceCents: last.monthlyPriceCents }, retired: true };
+  }
+  return { terms: { monthlyCredits: cfg.monthlyCredits, monthlyPriceCents: cfg.monthlyPriceCents }, retired: false };
 }
 
 export function validateCreateRequest(pricing: PricingConfig, req: CreateWorkspaceRequest): EnterpriseTerms {

@@ -9,6 +9,7 @@ import { isBelowLowThreshold, splitCost, type Split } from '../domain/consumptio
 import { creditCost } from '../domain/metering';
 import type { PricingConfig } from '../domain/pricing';
 import type { BalanceColumns } from './balance-row';
+import { isCreatedWorkspace } from './created-workspace';
 import type { Balances } from './balances';
 import { findPriorRequest, lockForDebit, readForDebit, writeDebit, writeDebitIfUnchanged, writeExhausted } from './debit-sql';
 
@@ -276,7 +277,7 @@ async function recordExhausted(client: PoolClient, input: UsageInput, ws: Locked
 /** No balance row: the workspace is unknown, or no term was opened for it yet. */
 async function missingBalanceRow(client: PoolClient, workspaceId: string): Promise<UsageRefusal> {
   const { rows } = await client.query<{ status: string }>(`SELECT status FROM workspaces WHERE id = $1`, [workspaceId]);
-  if (!rows[0]) return refuse(404, 'not_found', `workspace '${workspaceId}' was not found`);
+  if (!rows[0] || rows[0].status === 'signup_failed') return refuse(404, 'not_found', `workspace '${workspaceId}' was not found`);
   return refuse(409, 'workspace_not_ready', `workspace '${workspaceId}' has no open billing term yet; retry shortly`);
 }
 
@@ -288,7 +289,7 @@ async function answerNonBillable(pool: Pool, workspaceId: string): Promise<Usage
     [workspaceId],
   );
   const ws = rows[0];
-  if (!ws) return refuse(404, 'not_found', `workspace '${workspaceId}' was not found`);
+  if (!ws || !isCreatedWorkspace(ws.status)) return refuse(404, 'not_found', `workspace '${workspaceId}' was not found`);
   if (ws.status === 'deleted') return refuse(403, 'workspace_deleted', `workspace '${workspaceId}' was deleted after its retention period`);
   const plan = ws.plan ?? 0;
   const purchased = ws.purchased ?? 0;

@@ -2,6 +2,7 @@
 // workspaces). Credits here are the credits charged (plan + purchased +
 // overage) per billable request.
 import type { Pool } from '../db/pool';
+import { IS_CREATED_WORKSPACE } from './created-workspace';
 
 export type UsageGroupBy = 'member' | 'day';
 
@@ -31,7 +32,7 @@ export async function usageSummary(
   pool: Pool,
   q: { workspaceId: string; groupBy: UsageGroupBy; from?: Date; to?: Date },
 ): Promise<UsageSummary | null> {
-  const ws = await pool.query<{ term_start: Date; term_end: Date }>(`SELECT term_start, term_end FROM workspaces WHERE id = $1`, [q.workspaceId]);
+  const ws = await pool.query<{ term_start: Date; term_end: Date }>(`SELECT term_start, term_end FROM workspaces WHERE id = $1 AND ${IS_CREATED_WORKSPACE}`, [q.workspaceId]);
   if (!ws.rows[0]) return null;
   const from = q.from ?? ws.rows[0].term_start;
   const to = q.to ?? ws.rows[0].term_end;
@@ -72,7 +73,7 @@ export async function usageHistory(
   pool: Pool,
   q: { workspaceId: string; limit: number; cursor?: string },
 ): Promise<{ data: UsageHistoryRow[]; nextCursor: string | null } | null> {
-  const ws = await pool.query(`SELECT 1 FROM workspaces WHERE id = $1`, [q.workspaceId]);
+  const ws = await pool.query(`SELECT 1 FROM workspaces WHERE id = $1 AND ${IS_CREATED_WORKSPACE}`, [q.workspaceId]);
   if (ws.rowCount === 0) return null;
   const { rows } = await pool.query<{ id: number; at: Date; member_id: string; action: string; feature: string; tokens: number | null; credits: number }>(
     `SELECT id, at, member_id, action, feature, tokens, credits FROM usage_events

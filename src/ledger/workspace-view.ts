@@ -2,6 +2,7 @@
 // and the balance cache (no lock: reads never wait for the hot path).
 import type { Pool } from '../db/pool';
 import type { Balances } from './balances';
+import { IS_CREATED_WORKSPACE } from './created-workspace';
 
 export interface WorkspaceView {
   id: string;
@@ -31,11 +32,12 @@ interface Row {
   retention_until: Date | null;
 }
 
+/** Null for an unknown id and for a sign-up that has not created the workspace. */
 export async function getWorkspaceView(pool: Pool, workspaceId: string): Promise<WorkspaceView | null> {
   const { rows } = await pool.query<Row>(
     `SELECT w.id, w.plan, w.status, w.term_start, w.term_end, b.plan_balance, b.purchased_balance, b.overage_used,
             w.on_demand_enabled, w.on_demand_monthly_limit, w.disabled_features, w.cancel_at, w.retention_until
-     FROM workspaces w LEFT JOIN credit_balances b ON b.workspace_id = w.id WHERE w.id = $1`,
+     FROM workspaces w LEFT JOIN credit_balances b ON b.workspace_id = w.id WHERE w.id = $1 AND w.${IS_CREATED_WORKSPACE}`,
     [workspaceId],
   );
   const r = rows[0];

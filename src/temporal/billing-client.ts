@@ -9,7 +9,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
-import type { CreateWorkspaceRequest, OnDemandSettings } from '../domain/workspace';
+import type { CreateWorkspaceRequest, OnDemandSettings, WorkspaceStatus } from '../domain/workspace';
 import { ApiError } from '../http/errors';
 import {
   cancelUpdate,
@@ -39,6 +39,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   [FailureCodes.paymentMethodRequired]: 422,
   [FailureCodes.paymentFailed]: 402,
   [FailureCodes.paymentMethodRejected]: 402,
+  [FailureCodes.paymentRequired]: 402,
   [FailureCodes.conflict]: 409,
   [FailureCodes.invalidState]: 409,
 };
@@ -115,10 +116,13 @@ export class BillingWorkflows {
       taskQueue: this.taskQueue,
       args: [{ kind: 'create', request: req, ...(opts.anchorAt !== undefined ? { anchorAt: opts.anchorAt } : {}) }],
       workflowIdConflictPolicy: 'USE_EXISTING',
+      // A refused sign-up's run has ended: the next attempt starts a new run. A purged
+      // workspace's id is refused by the API before this (read model status `deleted`).
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       typedSearchAttributes: [
         { key: BillingWorkspaceId, value: req.id },
         { key: BillingPlan, value: req.plan },
-        { key: BillingStatus, value: 'active' },
+        { key: BillingStatus, value: 'signing_up' satisfies WorkspaceStatus },
       ],
       staticSummary: `Billing of workspace ${req.id}`,
       staticDetails: `Workspace **${req.id}**, created on the ${req.plan} plan. Current state: see the details below.`,

@@ -108,7 +108,7 @@ async function expectRenewedExactlyOnce(id: string, invoiceId: string, from: { r
 
   // One renewal invoice for term 1, paid, with no failure recorded on it or on its only payment attempt.
   const invoices = await t.invoices(id);
-  expect(invoices.map((i) => i.business_key)).toEqual([`renewal:${id}:0`, `renewal:${id}:1`]);
+  expect(invoices.map((i) => i.business_key)).toEqual([expect.stringMatching(new RegExp(`^signup:${id}:`)), `renewal:${id}:1`]);
   const { rows: [inv] } = await t.pool.query<{ status: string; payment_intent_id: string; payment_failure_code: string | null }>(
     `SELECT status, payment_intent_id, payment_failure_code FROM invoices WHERE id = $1`,
     [invoiceId],

@@ -4,6 +4,7 @@ import Type from 'typebox';
 import type { Pool } from '../../db/pool';
 import { renderInvoicePdf } from '../../invoices/pdf';
 import { getInvoice, listInvoices, loadPdf } from '../../invoices/store';
+import { IS_CREATED_WORKSPACE } from '../../ledger/created-workspace';
 import type { App } from '../app';
 import { notFound } from '../errors';
 import { InvoiceSchema, invoiceJson } from './invoice-schemas';
@@ -33,7 +34,7 @@ export function invoiceRoutes(deps: InvoiceRoutesDeps) {
         },
       },
       async (req) => {
-        const { rowCount } = await deps.pool.query(`SELECT 1 FROM workspaces WHERE id = $1`, [req.params.id]);
+        const { rowCount } = await deps.pool.query(`SELECT 1 FROM workspaces WHERE id = $1 AND ${IS_CREATED_WORKSPACE}`, [req.params.id]);
         if (!rowCount) throw notFound(`workspace ${req.params.id}`);
         const invoices = await listInvoices(deps.pool, req.params.id, req.query.limit ?? 100);
         return { invoices: invoices.map(invoiceJson) };

@@ -12,6 +12,7 @@ import {
   MAX_ON_DEMAND_LIMIT,
   validateCreateRequest,
   type CreateWorkspaceRequest,
+  type WorkspaceStatus,
 } from '../../domain/workspace';
 import type { BillingWorkflows } from '../../temporal/billing-client';
 import type { App } from '../app';
@@ -77,12 +78,9 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
         // Checked here as well as in the workflow: update-with-start would start a workflow before refusing.
         checkRule(() => validateCreateRequest(deps.pricing(), body));
         // A purged workspace keeps its id (its invoices refer to it): the id is not reused.
-        const { rows } = await deps.pool.query<{ purged: boolean }>(
-          `SELECT w.status = 'deleted' AND b.workspace_id IS NOT NULL AS purged
-           FROM workspaces w LEFT JOIN credit_balances b ON b.workspace_id = w.id WHERE w.id = $1`,
-          [body.id],
-        );
-        if (rows[0]?.purged) {
+        // A refused sign-up (`signup_failed`) created nothing: its id is free.
+        const { rows } = await deps.pool.query<{ status: WorkspaceStatus }>(`SELECT status FROM workspaces WHERE id = $1`, [body.id]);
+        if (rows[0]?.status === 'deleted') {
           throw new ApiError(409, 'workspace_deleted', `workspace '${body.id}' was deleted after its retention period; choose another id`);
         }
         const result = await wf.createWorkspace(body);
