@@ -2,8 +2,8 @@
 // service continues; after the last failure the workspace is past_due and
 // usage answers 402 payment_required until a payment succeeds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStripeClient } from '../../src/payments/stripe-client';
 import { BillingTestEnv, DAY } from '../helpers/billing-env';
+import { payOutOfBand } from '../helpers/out-of-band-payment';
 
 let t: BillingTestEnv;
 beforeAll(async () => {
@@ -75,15 +75,8 @@ describe('dunning', () => {
     await t.waitFor(id, (x) => x.workspace.status === 'past_due', 'past_due');
 
     // Paid out of band (Stripe's hosted page, another card); the workflow checks the payment with Stripe.
-    const stripe = createStripeClient({ secretKey: 'sk_test_dunning', apiBase: t.sandbox.url });
-    const { rows: [ws] } = await t.pool.query<{ stripe_customer_id: string }>(`SELECT stripe_customer_id FROM workspaces WHERE id = $1`, [id]);
-    const unpaid = (await t.invoices(id)).find((i) => i.id === invoiceId)!;
-    const card = await stripe.paymentMethods.attach('pm_card_visa', { customer: ws!.stripe_customer_id });
-    const outOfBand = await stripe.paymentIntents.create({
-      amount: unpaid.total_cents, currency: 'usd', customer: ws!.stripe_customer_id, payment_method: card.id, confirm: true,
-      automatic_payment_methods: { enabled: true, allow_redirects: 'never' }, metadata: { workspace_id: id, invoice_id: invoiceId },
-    });
-    const signal = { eventId: 'evt_paid_out_of_band', type: 'payment_succeeded' as const, invoiceId, paymentIntentId: outOfBand.id };
+    const paymentIntentId = await payOutOfBand(t, id, invoiceId);
+    const signal = { eventId: 'evt_paid_out_of_band', type: 'payment_succeeded' as const, invoiceId, paymentIntentId };
     await t.workflows.signalPayment(id, signal);
     await t.workflows.signalPayment(id, signal); // Stripe redelivers: ignored
     const s = await t.waitFor(id, (x) => x.workspace.status === 'active', 'active again');

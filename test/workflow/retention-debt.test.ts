@@ -3,6 +3,7 @@
 // first or is refused with the amount due, and the purge keeps them for finance.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BillingTestEnv, DAY } from '../helpers/billing-env';
+import { payOutOfBand } from '../helpers/out-of-band-payment';
 
 let t: BillingTestEnv;
 beforeAll(async () => {
@@ -60,7 +61,8 @@ describe('unpaid invoices through cancellation and retention', () => {
   it('a payment webhook that arrives during retention marks the unpaid invoice paid', async () => {
     const id = 'debt-webhook';
     const { invoice } = await pastDueThenCancelled(id);
-    await t.workflows.signalPayment(id, { eventId: 'evt_debt_paid_late', type: 'payment_succeeded', invoiceId: invoice.id, paymentIntentId: 'pi_paid_late' });
+    const paymentIntentId = await payOutOfBand(t, id, invoice.id); // the workflow checks the payment with Stripe
+    await t.workflows.signalPayment(id, { eventId: 'evt_debt_paid_late', type: 'payment_succeeded', invoiceId: invoice.id, paymentIntentId });
     const s = await t.waitFor(id, (x) => x.unpaidInvoices.length === 0, 'the late payment applied');
     expect(s.workspace.status).toBe('cancelled');
     expect((await t.invoices(id)).find((i) => i.id === invoice.id)).toMatchObject({ status: 'paid' });
