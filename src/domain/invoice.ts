@@ -1,6 +1,7 @@
 // Invoice computation (SPEC section 5): lines, subtotal, tax, total, all in
 // integer cents. Pure: the activities feed it the pricing config and the
 // workspace's billing address, and store what it returns.
+import { canonicalJson } from './canonical-json';
 import { assertNonNegativeInt, formatUsd, safeMultiply } from './money';
 import type { PlanId, PricingConfig } from './pricing';
 import { prorateUpgrade } from './proration';
@@ -17,7 +18,7 @@ export type InvoiceLineKind = 'base_fee' | 'upgrade_proration' | 'credit_purchas
 
 /** What the workflow asks for; `key` makes issuing idempotent. */
 export interface IssueInvoiceInput {
-  /** Business identity: `renewal:<ws>:<termIndex>`, `upgrade:<ws>:<requestId>`, `purchase:<ws>:<purchaseId>`, `final:<ws>:<termIndex>`. */
+  /** Business identity: `renewal:<ws>:<termIndex>`, `upgrade-sale:<ws>:<n>`, `purchase-sale:<ws>:<n>`, `final:<ws>:<termIndex>`. */
   key: string;
   workspaceId: string;
   kind: InvoiceKind;
@@ -42,6 +43,16 @@ export interface IssueInvoiceInput {
   purchase?: { credits: number };
   /** On-demand overage of a past term, billed in arrears. */
   overage?: { credits: number; periodStart: Instant; periodEnd: Instant };
+}
+
+/**
+ * What an invoice bills: its input without the business key and the instant
+ * it was issued (a retried step issues again later). Issuing an existing key
+ * with another fingerprint is another sale under a used key: refused.
+ */
+export function invoiceFingerprint(input: IssueInvoiceInput): string {
+  const { key: _key, issuedAt: _issuedAt, ...billed } = input;
+  return canonicalJson(billed);
 }
 
 /** What the workflow gets back (a reference, never the PDF). */
