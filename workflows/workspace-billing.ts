@@ -21,6 +21,7 @@ import {
 import type { InvoiceSummary } from '../src/domain/invoice';
 import type { EnterpriseTerms, PricingConfig } from '../src/domain/pricing';
 import { canonicalJson } from '../src/domain/canonical-json';
+import { normalizeFeature } from '../src/domain/features';
 import { addMonthsClamped, termAt, termContaining, type Term } from '../src/domain/terms';
 import {
   BillingRuleError,
@@ -36,6 +37,7 @@ import {
   validateFeatureName,
   validateOnDemand,
   validatePurchaseCredits,
+  validateRequestText,
   type CreateWorkspaceRequest,
   type OnDemandSettings,
   type WorkspaceSnapshot,
@@ -103,6 +105,12 @@ export interface WorkspaceState {
   /** Refusals of recent updates by update id (absent in states from older runs). */
   refusals?: Array<[string, { type: string; message: string; details: unknown[] }]>;
   purchases: Array<[string, { credits: number; attempts: number; result: PurchaseResult | null }]>;
+  /**
+   * Upgrades and purchase attempts charged so far: their invoices and ledger
+   * entries are keyed by this number, never by a client's key, so a reused or
+   * forgotten key cannot meet an earlier sale's invoice (absent in older states).
+   */
+  sales?: number;
 }
 
 export type WorkspaceBillingInput =
@@ -355,6 +363,8 @@ export class WorkspaceBilling {
     let terms: EnterpriseTerms;
     try {
       if (this.importedAnchor !== undefined) validateImportedAnchor(this.importedAnchor, Date.now());
+      // Text no table can store (a lone surrogate) would wedge the first activity: refused as a failed setup.
+      if (patched('setup-text-rule')) validateRequestText(req);
       terms = validateCreateRequest(this.pricing!, req);
     } catch (err) {
       if (!(err instanceof BillingRuleError)) throw err;
@@ -853,6 +863,7 @@ export class WorkspaceBilling {
 
     setHandler(createWorkspaceUpdate, () => this.onCreate(), {
       validator: (req) => {
+        rule(() => validateRequestText(req));
         if (canonicalJson(req) !== canonicalJson(this.s.request)) {
           throw failure(FailureCodes.conflict, `workspace '${this.id}' already exists with different details`);
         }
@@ -862,6 +873,7 @@ export class WorkspaceBilling {
     setHandler(changePlanUpdate, (req) => this.once((id) => this.onChangePlan(req, id)), {
       validator: (req) => {
         this.requireSubscribed('change the plan');
+        rule(() => validateRequestText(req));
         if (this.pricing) rule(() => resolvePlan(this.pricing!, req.plan, req.enterprise));
       },
     });
@@ -870,9 +882,10 @@ export class WorkspaceBilling {
       validator: (req) => {
         this.requireSubscribed('buy credits');
         if (this.pricing) rule(() => validatePurchaseCredits(this.pricing!, req.credits));
-        if (typeof req.idempotencyKey !== 'string' || req.idempotencyKey.length === 0) {
-          throw failure(FailureCodes.validation, 'idempotencyKey is required');
+        if (typeof req.idempotencyKey !== 'string' || req.idempotencyKey.length === 0 || req.idempotencyKey.length > 200) {
+          throw failure(FailureCodes.validation, 'idempotencyKey is required: 1 to 200 characters');
         }
+        rule(() => validateRequestText(req));
       },
     });
 
@@ -887,6 +900,7 @@ export class WorkspaceBilling {
       validator: (settings) => {
         this.requireSubscribed('change on-demand settings');
         rule(() => validateOnDemand(settings));
+        rule(() => validateRequestText(settings));
       },
     });
 
@@ -894,6 +908,7 @@ export class WorkspaceBilling {
       validator: (req) => {
         this.requireSubscribed('switch features');
         rule(() => validateFeatureName(req.feature));
+        rule(() => validateRequestText(req));
         if (typeof req.enabled !== 'boolean') throw failure(FailureCodes.validation, 'enabled must be a boolean');
       },
     });
@@ -901,7 +916,7 @@ export class WorkspaceBilling {
     setHandler(setPaymentMethodUpdate, (req) => this.once(() => this.onSetPaymentMethod(req)), {
       validator: (req) => {
         this.requireSubscribed('set a payment method');
-        if (!/^pm_[A-Za-z0-9_]{1,200}$/.test(req.paymentMethod)) {
+        if (typeof req.paymentMethod !== 'string' || !/^pm_[A-Za-z0-9_]{1,200}$/.test(req.paymentMethod)) {
           throw failure(FailureCodes.validation, 'paymentMethod must be a Stripe payment method id (pm_...)');
         }
       },
@@ -948,8 +963,9 @@ export class WorkspaceBilling {
       throw failure(FailureCodes.paymentMethodRequired, `upgrading to '${req.plan}' needs a payment method on file`);
     }
     // Rule 5: payment first; the plan bucket is replaced only after it succeeds.
+    const saleKey = this.nextSaleKey('upgrade', `upgrade:${this.id}:${requestId}`);
     const invoice = await this.act(`Issue upgrade invoice ${this.s.plan} -> ${req.plan}`).issueInvoice({
-      key: `upgrade:${this.id}:${requestId}`,
+      key: saleKey,
       workspaceId: this.id,
       kind: 'upgrade',
       periodStart: Date.now(),
@@ -981,7 +997,7 @@ export class WorkspaceBilling {
       plan: req.plan,
       planCredits: target.monthlyCredits,
       planPriceCents: target.monthlyPriceCents,
-      key: `upgrade:${this.id}:${requestId}`,
+      key: saleKey,
     });
     Object.assign(this.s, {
       plan: req.plan,
@@ -1009,8 +1025,10 @@ export class WorkspaceBilling {
     remember(this.s.purchases, req.idempotencyKey, entry);
     const key = `purchase:${this.id}:${req.idempotencyKey}`;
     // One invoice per payment attempt: a declined one is voided, a retry with the same key gets a new one.
+    const legacyInvoiceKey = `${key}:${entry.attempts}`;
+    const saleKey = this.nextSaleKey('purchase', legacyInvoiceKey);
     const invoice = await this.act(`Issue invoice for ${req.credits} purchased credits`).issueInvoice({
-      key: `${key}:${entry.attempts}`,
+      key: saleKey,
       workspaceId: this.id,
       kind: 'credit_purchase',
       // Shown as the term the purchase was made in; the credits themselves never expire.
@@ -1025,7 +1043,12 @@ export class WorkspaceBilling {
       await this.voidUnpaid(invoice, reason);
       throw failure(FailureCodes.paymentFailed, `purchase payment failed: ${reason}`, { reason, invoiceId: invoice.id });
     }
-    await this.act(`Grant ${req.credits} purchased credits`).grantPurchasedCredits({ workspaceId: this.id, credits: req.credits, key });
+    await this.act(`Grant ${req.credits} purchased credits`).grantPurchasedCredits({
+      workspaceId: this.id,
+      credits: req.credits,
+      // Purchases from histories before sale numbers are granted under their purchase key.
+      key: saleKey === legacyInvoiceKey ? key : saleKey,
+    });
     await this.finalize(invoice);
     entry.result = {
       id: key,
@@ -1035,6 +1058,18 @@ export class WorkspaceBilling {
       invoiceId: invoice.id,
     };
     return entry.result;
+  }
+
+  /**
+   * The business key of an upgrade or a purchase attempt (its invoice and ledger
+   * entry): numbered per workspace, so it is unique per accepted request
+   * whatever key the client sent; replays compute the same number. Histories
+   * recorded before keep their client-derived key (`legacyKey`).
+   */
+  private nextSaleKey(kind: 'upgrade' | 'purchase', legacyKey: string): string {
+    if (!patched('sale-numbered-keys')) return legacyKey;
+    this.s.sales = (this.s.sales ?? 0) + 1;
+    return `${kind}-sale:${this.id}:${this.s.sales}`;
   }
 
   private cancelResult(): CancelResult {
@@ -1066,9 +1101,11 @@ export class WorkspaceBilling {
   }
 
   private async onSetFeature(req: { feature: string; enabled: boolean }): Promise<{ disabledFeatures: string[] }> {
-    const others = this.s.disabledFeatures.filter((f) => f !== req.feature);
-    this.s.disabledFeatures = req.enabled ? others : [...others, req.feature].sort();
-    await this.sync(`Feature ${req.feature} ${req.enabled ? 'enabled' : 'disabled'}`);
+    // One spelling per feature, whatever case the caller used (usage is checked in the same spelling).
+    const feature = normalizeFeature(req.feature);
+    const others = this.s.disabledFeatures.filter((f) => f !== feature);
+    this.s.disabledFeatures = req.enabled ? others : [...others, feature].sort();
+    await this.sync(`Feature ${feature} ${req.enabled ? 'enabled' : 'disabled'}`);
     return { disabledFeatures: this.s.disabledFeatures };
   }
 

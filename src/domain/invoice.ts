@@ -1,6 +1,7 @@
 // Invoice computation (SPEC section 5): lines, subtotal, tax, total, all in
 // integer cents. Pure: the activities feed it the pricing config and the
 // workspace's billing address, and store what it returns.
+import { canonicalJson } from './canonical-json';
 import { assertNonNegativeInt, formatUsd, safeMultiply } from './money';
 import type { PlanId, PricingConfig } from './pricing';
 import { prorateUpgrade } from './proration';
@@ -19,7 +20,8 @@ export type InvoiceLineKind = 'base_fee' | 'upgrade_proration' | 'credit_purchas
 export interface IssueInvoiceInput {
   /**
    * Business identity: `signup:<ws>:<runId>` (one per sign-up attempt), `renewal:<ws>:<termIndex>`,
-   * `resubscribe:<ws>:<requestId>`, `upgrade:<ws>:<requestId>`, `purchase:<ws>:<purchaseId>`, `final:<ws>:<termIndex>`.
+   * `resubscribe:<ws>:<requestId>`, `upgrade-sale:<ws>:<n>`, `purchase-sale:<ws>:<n>` (a per-workspace
+   * sale number, never a client's key), `final:<ws>:<termIndex>`.
    */
   key: string;
   workspaceId: string;
@@ -45,6 +47,16 @@ export interface IssueInvoiceInput {
   purchase?: { credits: number };
   /** On-demand overage of a past term, billed in arrears. */
   overage?: { credits: number; periodStart: Instant; periodEnd: Instant };
+}
+
+/**
+ * What an invoice bills: its input without the business key and the instant
+ * it was issued (a retried step issues again later). Issuing an existing key
+ * with another fingerprint is another sale under a used key: refused.
+ */
+export function invoiceFingerprint(input: IssueInvoiceInput): string {
+  const { key: _key, issuedAt: _issuedAt, ...billed } = input;
+  return canonicalJson(billed);
 }
 
 /** What the workflow gets back (a reference, never the PDF). */

@@ -1,7 +1,9 @@
 // Workspace-level billing rules that need no IO: request checks shared by the
 // API and the workflow's update validators, plan-change classification and
 // the dunning schedule.
+import { FEATURE_PATTERN, isFeatureName } from './features';
 import { planTerms, type EnterpriseTerms, type PlanId, type PricingConfig } from './pricing';
+import { findBadText } from './text';
 import type { BillingAddress } from './tax';
 
 /**
@@ -62,7 +64,6 @@ export const MAX_ON_DEMAND_LIMIT = 10_000_000;
 /** Enterprise terms: credits fit the ledger's integer balances; a month's price is one Stripe charge (at most $999,999.99). */
 export const MAX_ENTERPRISE_CREDITS = 100_000_000;
 export const MAX_ENTERPRISE_PRICE_CENTS = 99_999_999;
-export const FEATURE_PATTERN = /^[a-z][a-z0-9_.-]{0,63}$/;
 
 /** A business-rule refusal; `code` maps to an HTTP status in the API. */
 export class BillingRuleError extends Error {
@@ -118,6 +119,12 @@ export function renewalTerms(
   return { terms: { monthlyCredits: cfg.monthlyCredits, monthlyPriceCents: cfg.monthlyPriceCents }, retired: false };
 }
 
+/** Refuses a request carrying a string that breaks the text rule (src/domain/text.ts), naming the field. */
+export function validateRequestText(request: unknown): void {
+  const bad = findBadText(request);
+  if (bad) fail('validation_failed', `${bad.path === '/' ? 'the value' : bad.path} ${bad.problem}`);
+}
+
 export function validateCreateRequest(pricing: PricingConfig, req: CreateWorkspaceRequest): EnterpriseTerms {
   const terms = resolvePlan(pricing, req.plan, req.enterprise);
   if (terms.monthlyPriceCents > 0 && !req.paymentMethod) {
@@ -163,7 +170,7 @@ export function validateOnDemand(settings: OnDemandSettings): void {
 }
 
 export function validateFeatureName(feature: string): void {
-  if (!FEATURE_PATTERN.test(feature)) fail('validation_failed', `feature must match ${FEATURE_PATTERN.source}`);
+  if (!isFeatureName(feature)) fail('validation_failed', `feature must match ${FEATURE_PATTERN.source} (case does not matter)`);
 }
 
 /**

@@ -17,6 +17,7 @@ import type { Duplex } from 'node:stream';
 import { isDatabaseUnavailable } from '../db/unavailable';
 import { authenticate, type ApiTokens } from './auth';
 import { ApiError, DATABASE_RETRY_AFTER_SECONDS, databaseUnavailableBody, errorBody } from './errors';
+import { refuseBadText, strictUtf8JsonParser } from './text-edge';
 
 registerAjvFormats();
 
@@ -87,6 +88,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     void reply.header('x-request-id', req.id);
     authenticate(opts.tokens, req);
   });
+  // Every string of every request (body, path, query, Idempotency-Key) obeys one text rule, before any route runs.
+  app.addHook('preValidation', refuseBadText);
 
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof ApiError) {
@@ -135,6 +138,10 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   // Bodies are JSON (the Stripe webhook route reads its raw bytes in its own scope):
   // without Fastify's text/plain parser, any other content type is a 415.
   app.removeContentTypeParser('text/plain');
+  // JSON bodies must be UTF-8: bytes that are not would otherwise become U+FFFD without a word.
+  const jsonParser = strictUtf8JsonParser(app.getDefaultJsonParser('error', 'error'));
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, jsonParser);
 
   for (const register of opts.routes) await register(app);
 

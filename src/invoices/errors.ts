@@ -2,7 +2,7 @@
 // non-retryable ApplicationFailures with `type` as the failure type.
 export class PermanentInvoiceError extends Error {
   constructor(
-    readonly type: 'InvalidInvoiceInput' | 'InvoiceNotFound' | 'WorkspaceNotFound' | 'InvoiceAlreadyPaid' | 'InvoiceVoid',
+    readonly type: 'InvalidInvoiceInput' | 'InvoiceKeyReused' | 'InvoiceNotFound' | 'WorkspaceNotFound' | 'InvoiceAlreadyPaid' | 'InvoiceVoid',
     message: string,
   ) {
     super(message);

@@ -3,6 +3,7 @@
 import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import {
   computeInvoice,
+  invoiceFingerprint,
   type InvoiceDocument,
   type InvoiceLine,
   type InvoiceSeller,
@@ -44,6 +45,7 @@ interface InvoiceRow {
   payment_failure_reason: string | null;
   status_note: string | null;
   pdf_status: InvoiceStatus | null;
+  content_fingerprint: string | null;
 }
 
 interface LineRow {
@@ -58,7 +60,7 @@ interface LineRow {
 
 const INVOICE_COLUMNS = `id, number, business_key, workspace_id, kind, status, period_start, period_end, plan, plan_name,
   plan_price_cents, customer, seller, subtotal_cents, tax_name, tax_rate_bps, tax_cents, total_cents, issued_at,
-  paid_at, payment_intent_id, payment_failure_code, payment_failure_reason, status_note, pdf_status`;
+  paid_at, payment_intent_id, payment_failure_code, payment_failure_reason, status_note, pdf_status, content_fingerprint`;
 
 export interface StoredInvoice extends InvoiceDocument {
   businessKey: string;
@@ -113,11 +115,19 @@ async function findRowByKey(db: Db, key: string): Promise<InvoiceRow | undefined
   return rows[0];
 }
 
+/** The stored invoice for a repeated issue; another sale under a used key is refused, never answered with the old invoice. */
 function sameRequest(row: InvoiceRow, input: IssueInvoiceInput): InvoiceSummary {
   if (row.workspace_id !== input.workspaceId || row.kind !== input.kind) {
     throw new PermanentInvoiceError(
-      'InvalidInvoiceInput',
+      'InvoiceKeyReused',
       `invoice key '${input.key}' already belongs to a ${row.kind} invoice of workspace ${row.workspace_id}`,
+    );
+  }
+  // Invoices issued before fingerprints were stored have none: kind and workspace are all there is to compare.
+  if (row.content_fingerprint !== null && row.content_fingerprint !== invoiceFingerprint(input)) {
+    throw new PermanentInvoiceError(
+      'InvoiceKeyReused',
+      `invoice key '${input.key}' was already issued as ${row.number} with other content; refusing to reuse it for another sale`,
     );
   }
   return summaryOf(row);
@@ -176,9 +186,10 @@ export async function issueInvoice(
       if (sequence > MAX_INVOICES_PER_YEAR) throw new Error(`invoice numbers for ${year} are exhausted`);
       const { rows } = await tx.query<InvoiceRow>(
         `INSERT INTO invoices (number, business_key, workspace_id, kind, period_start, period_end, plan, plan_name,
-           plan_price_cents, customer, seller, subtotal_cents, tax_name, tax_rate_bps, tax_cents, total_cents, issued_at)
+           plan_price_cents, customer, seller, subtotal_cents, tax_name, tax_rate_bps, tax_cents, total_cents, issued_at,
+           content_fingerprint)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-           $15, $16, $17)
+           $15, $16, $17, $18)
          ON CONFLICT (business_key) DO NOTHING
          RETURNING ${INVOICE_COLUMNS}`,
         [
@@ -199,6 +210,7 @@ export async function issueInvoice(
           amounts.tax.amountCents,
           amounts.totalCents,
           new Date(input.issuedAt),
+          invoiceFingerprint(input),
         ],
       );
       const row = rows[0];

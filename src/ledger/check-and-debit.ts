@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import { isBelowLowThreshold, splitCost, type Split } from '../domain/consumption';
+import { normalizeFeature } from '../domain/features';
 import { creditCost } from '../domain/metering';
 import type { PricingConfig } from '../domain/pricing';
 import type { BalanceColumns } from './balance-row';
@@ -69,7 +70,9 @@ interface Locked extends BalanceColumns {
   plan_credits: number;
 }
 
-export async function checkAndDebit(pool: Pool, pricing: PricingConfig, input: UsageInput): Promise<UsageOutcome> {
+export async function checkAndDebit(pool: Pool, pricing: PricingConfig, request: UsageInput): Promise<UsageOutcome> {
+  // Recorded and checked against the switches in the one spelling of the feature vocabulary.
+  const input = { ...request, feature: normalizeFeature(request.feature) };
   const cost = creditCost(pricing, input.action, input.tokens);
   if (!cost.ok) return refuse(422, cost.reason === 'unknown_action' ? 'unknown_action' : 'validation_failed', cost.message);
   if (!cost.billable) return answerNonBillable(pool, input.workspaceId);

@@ -103,6 +103,26 @@ describe('issueInvoice', () => {
     expect(ok.number).toBe('INV-2077-000001');
     // the key now belongs to this invoice: another workspace cannot reuse it
     const other = await insertWorkspace(pool, { id: uniqueId('other') });
-    await nonRetryable(runActivity(acts.issueInvoice, { ...renewal(other, 2077), key: renewal(ws, 2077).key }), 'InvalidInvoiceInput');
+    await nonRetryable(runActivity(acts.issueInvoice, { ...renewal(other, 2077), key: renewal(ws, 2077).key }), 'InvoiceKeyReused');
+  });
+
+  // Defect 8: an upgrade Pro -> Growth under the key of an earlier, paid Free -> Pro upgrade got the old invoice back
+  // (and the workflow skipped its charge). Another sale under a used key is refused; a retried step is answered.
+  it('an existing key issued again with other content is refused (non-retryable); a later retry of the same step gets the invoice', async () => {
+    const ws = await insertWorkspace(pool, { id: uniqueId('reuse') });
+    const at = utc('2078-05-20T00:00:00Z');
+    const upgrade = (fromPlan: string, toPlan: string, fromPriceCents: number, toPriceCents: number): IssueInvoiceInput => ({
+      key: `upgrade:${ws}:plan:client-key-1`,
+      workspaceId: ws,
+      kind: 'upgrade',
+      periodStart: at,
+      periodEnd: utc('2078-06-10T00:00:00Z'),
+      issuedAt: at,
+      upgrade: { fromPlan, toPlan, fromPriceCents, toPriceCents, termStart: utc('2078-05-10T00:00:00Z'), termEnd: utc('2078-06-10T00:00:00Z'), at },
+    });
+    const first = await runActivity(acts.issueInvoice, upgrade('free', 'pro', 0, 2900));
+    await nonRetryable(runActivity(acts.issueInvoice, upgrade('pro', 'growth', 2900, 9900)), 'InvoiceKeyReused');
+    const retried = await runActivity(acts.issueInvoice, { ...upgrade('free', 'pro', 0, 2900), issuedAt: at + 3_600_000 });
+    expect(retried).toEqual(first);
   });
 });

@@ -125,7 +125,7 @@ const cases: Case[] = [
   ['purchase: a string for credits', 'POST', () => `${ws}/purchases`, { credits: '1000', idempotencyKey: 'k-str' }, 422, 'validation_failed'],
   ['purchase: no idempotency key', 'POST', () => `${ws}/purchases`, { credits: 100 }, 422, 'validation_failed'],
   ['purchase: an unknown field', 'POST', () => `${ws}/purchases`, { credits: 100, idempotencyKey: 'k-x', coupon: 'FREE' }, 422, 'validation_failed'],
-  ['purchase: a used key with other credits', 'POST', () => `${ws}/purchases`, { credits: 200, idempotencyKey: 'contract-buy' }, 409, 'conflict'],
+  ['purchase: a used key with other credits', 'POST', () => `${ws}/purchases`, { credits: 200, idempotencyKey: 'contract-buy' }, 409, 'idempotency_conflict'],
   // PUT .../on-demand
   ['on-demand: unknown workspace', 'PUT', () => `${unknown}/on-demand`, { enabled: true, monthlyLimit: 0 }, 404, 'not_found'],
   ['on-demand: a negative limit', 'PUT', () => `${ws}/on-demand`, { enabled: true, monthlyLimit: -1 }, 422, 'validation_failed'],

@@ -17,6 +17,8 @@ export interface CallOptions {
   /** A raw body string sent as is (malformed JSON tests). */
   raw?: string;
   headers?: Record<string, string>;
+  /** Aborts the request (a test's own deadline). */
+  signal?: AbortSignal;
 }
 
 export function apiClient(base: string, defaultToken: string) {
@@ -32,6 +34,7 @@ export function apiClient(base: string, defaultToken: string) {
         ...opts.headers,
       },
       ...(hasBody ? { body: opts.raw ?? JSON.stringify(opts.body) } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
     });
     const bytes = Buffer.from(await res.arrayBuffer());
     const type = res.headers.get('content-type') ?? '';

@@ -94,7 +94,9 @@ describe('request checks', () => {
   it.each([
     ['chat', 'ok'],
     ['ai.assist-v2', 'ok'],
-    ['Chat', 'validation_failed'],
+    ['Chat', 'ok'], // case-insensitive: switched as 'chat'
+    ['slack:bot', 'ok'], // the vocabulary usage accepts
+    ['chat bot', 'validation_failed'],
     ['', 'validation_failed'],
     ['x'.repeat(65), 'validation_failed'],
   ])('feature name %s -> %s (rule 10)', (feature, expected) => {

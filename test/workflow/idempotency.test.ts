@@ -105,6 +105,25 @@ describe('idempotency', () => {
     expect(chargesFor(id)).toHaveLength(1); // free plan: only the purchase was charged
   });
 
+  // Issue 11, defect 8: the upgrade invoice was keyed by the update id (the client's Idempotency-Key), so an upgrade
+  // Pro -> Growth under a key the workflow no longer remembered got the paid Free -> Pro invoice back and was not charged.
+  it('an upgrade under an update id the workflow forgot is charged on its own invoice, not on the earlier paid one', async () => {
+    const id = 'idem-forgotten-key';
+    await t.create({ id, plan: 'free', paymentMethod: 'pm_card_visa' });
+    const { workspace } = await t.state(id);
+    const toPro = await t.workflows.changePlan(id, { plan: 'pro' }, 'reused-key');
+    // 200 later updates (resume without a cancellation: no activity) push the first answer out of the workflow's memory.
+    await Promise.all(Array.from({ length: 200 }, (_, i) => t.workflows.resume(id, `later-${i}`)));
+    await t.sleepUntil(workspace.termEnd + 60_000); // continue-as-new: Temporal's own update-id dedupe is per run
+    await t.waitFor(id, (x) => x.workspace.termIndex === 1, 'renewal');
+    const charged = chargesFor(id).length;
+    const toGrowth = await t.workflows.changePlan(id, { plan: 'growth' }, 'reused-key');
+    expect(toGrowth).toMatchObject({ effective: 'immediately', plan: 'growth', currentPlan: 'growth' });
+    expect(toGrowth.invoiceId).not.toBe(toPro.invoiceId);
+    expect(chargesFor(id)).toHaveLength(charged + 1);
+    expect(await t.balances(id)).toMatchObject({ plan_balance: 1000 });
+  }, 180_000);
+
   it('a request the workflow cannot finish in time answers 503 still_processing; the same request again gets the one result', async () => {
     const id = 'idem-slow';
     await t.create({ id, plan: 'free', paymentMethod: 'pm_card_visa' });
@@ -265,6 +284,9 @@ describe('update validators', () => {
     await expect(t.workflows.changePlan(id, { plan: 'platinum' })).rejects.toMatchObject({ statusCode: 422, code: 'validation_failed' });
     await expect(t.workflows.changePlan(id, { plan: 'enterprise' })).rejects.toMatchObject({ statusCode: 422 });
     await expect(t.workflows.purchaseCredits(id, { credits: 99, idempotencyKey: 'too-few' })).rejects.toMatchObject({ statusCode: 422 });
+    // Issue 11, defect 2: a key no table can store (a lone surrogate) is refused here too, not charged and then wedged.
+    await expect(t.workflows.purchaseCredits(id, { credits: 100, idempotencyKey: 'k\ud800' })).rejects.toMatchObject({ statusCode: 422 });
+    await expect(t.workflows.setFeature(id, 'chat\u202e', false)).rejects.toMatchObject({ statusCode: 422 });
     await expect(t.workflows.setOnDemand(id, { enabled: true, monthlyLimit: -5 })).rejects.toMatchObject({ statusCode: 422 });
     await expect(t.workflows.setFeature(id, 'Not A Feature', false)).rejects.toMatchObject({ statusCode: 422 });
     await expect(t.workflows.setPaymentMethod(id, 'card_123')).rejects.toMatchObject({ statusCode: 422 });

@@ -6,7 +6,6 @@ import type { PricingConfig } from '../../domain/pricing';
 import { getWorkspaceView } from '../../ledger/workspace-view';
 import {
   BillingRuleError,
-  FEATURE_PATTERN,
   MAX_ENTERPRISE_CREDITS,
   MAX_ENTERPRISE_PRICE_CENTS,
   MAX_ON_DEMAND_LIMIT,
@@ -14,9 +13,11 @@ import {
   type CreateWorkspaceRequest,
   type WorkspaceStatus,
 } from '../../domain/workspace';
+import { FEATURE_PATTERN, normalizeFeature } from '../../domain/features';
 import type { BillingWorkflows } from '../../temporal/billing-client';
 import type { App } from '../app';
 import { ApiError } from '../errors';
+import { keyedRequests } from '../keyed-requests';
 import { text } from '../schemas/text';
 
 export const WorkspaceId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$', description: 'workspace id' });
@@ -69,6 +70,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: () => PricingConfig; pool: Pool }) {
   const wf = deps.workflows;
+  const keyed = keyedRequests(deps.pool);
   return (app: App) => {
     app.post(
       '/v1/workspaces',
@@ -101,10 +103,18 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
           body: Type.Object({ plan: PlanId, enterprise: Type.Optional(Enterprise) }, { additionalProperties: false }),
         },
       },
-      async (req) => {
-        const r = await wf.changePlan(req.params.id, req.body, req.headers['idempotency-key']);
-        return { ...r, effectiveAt: iso(r.effectiveAt) };
-      },
+      async (req, reply) =>
+        keyed(reply, {
+          route: 'POST /v1/workspaces/:id/plan',
+          workspaceId: req.params.id,
+          key: req.headers['idempotency-key'],
+          request: req.body,
+          status: 200,
+          run: async (requestId) => {
+            const r = await wf.changePlan(req.params.id, req.body, requestId);
+            return { ...r, effectiveAt: iso(r.effectiveAt) };
+          },
+        }),
     );
 
     // Cancel and resume take no body: a body means the client expects options these endpoints do not have.
@@ -123,7 +133,15 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
         preValidation: noBody,
         schema: { tags: ['workspaces'], summary: 'Cancel at the end of the current term', params: IdParams, headers: IdempotencyHeader },
       },
-      async (req) => cancelAnswer(await wf.cancel(req.params.id, req.headers['idempotency-key'])),
+      async (req, reply) =>
+        keyed(reply, {
+          route: 'POST /v1/workspaces/:id/cancel',
+          workspaceId: req.params.id,
+          key: req.headers['idempotency-key'],
+          request: {},
+          status: 200,
+          run: async (requestId) => cancelAnswer(await wf.cancel(req.params.id, requestId)),
+        }),
     );
     app.post(
       '/v1/workspaces/:id/resume',
@@ -136,7 +154,15 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
           headers: IdempotencyHeader,
         },
       },
-      async (req) => cancelAnswer(await wf.resume(req.params.id, req.headers['idempotency-key'])),
+      async (req, reply) =>
+        keyed(reply, {
+          route: 'POST /v1/workspaces/:id/resume',
+          workspaceId: req.params.id,
+          key: req.headers['idempotency-key'],
+          request: {},
+          status: 200,
+          run: async (requestId) => cancelAnswer(await wf.resume(req.params.id, requestId)),
+        }),
     );
 
     app.put(
@@ -149,7 +175,15 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
           body: Type.Object({ paymentMethod: PaymentMethod }, { additionalProperties: false }),
         },
       },
-      async (req) => wf.setPaymentMethod(req.params.id, req.body.paymentMethod, req.headers['idempotency-key']),
+      async (req, reply) =>
+        keyed(reply, {
+          route: 'PUT /v1/workspaces/:id/payment-method',
+          workspaceId: req.params.id,
+          key: req.headers['idempotency-key'],
+          request: req.body,
+          status: 200,
+          run: (requestId) => wf.setPaymentMethod(req.params.id, req.body.paymentMethod, requestId),
+        }),
     );
 
     app.post(
@@ -159,6 +193,7 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
           tags: ['workspaces'],
           summary: 'Buy credits (charged at once, granted after payment)',
           params: IdParams,
+          headers: IdempotencyHeader,
           body: Type.Object(
             {
               credits: Type.Integer({ description: 'min 100, max 100,000 (pricing config)' }),
@@ -170,11 +205,23 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
       },
       async (req, reply) => {
         const { purchase } = deps.pricing();
-        const { credits } = req.body;
+        const { credits, idempotencyKey } = req.body;
         if (credits < purchase.minCredits || credits > purchase.maxCredits) {
           throw new ApiError(422, 'validation_failed', `credits must be an integer from ${purchase.minCredits} to ${purchase.maxCredits}`);
         }
-        return reply.status(201).send(await wf.purchaseCredits(req.params.id, req.body));
+        const header = req.headers['idempotency-key'];
+        if (header !== undefined && header !== idempotencyKey) {
+          throw new ApiError(422, 'validation_failed', 'the Idempotency-Key header and the body\'s idempotencyKey differ: a purchase is named by its idempotencyKey (send the header with the same value, or not at all)');
+        }
+        // The body's key names the purchase; every attempt is a new update (a refused one may be retried with the same key).
+        return keyed(reply, {
+          route: 'POST /v1/workspaces/:id/purchases',
+          workspaceId: req.params.id,
+          key: idempotencyKey,
+          request: req.body,
+          status: 201,
+          run: () => wf.purchaseCredits(req.params.id, req.body),
+        });
       },
     );
 
@@ -191,7 +238,15 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
           ),
         },
       },
-      async (req) => wf.setOnDemand(req.params.id, req.body, req.headers['idempotency-key']),
+      async (req, reply) =>
+        keyed(reply, {
+          route: 'PUT /v1/workspaces/:id/on-demand',
+          workspaceId: req.params.id,
+          key: req.headers['idempotency-key'],
+          request: req.body,
+          status: 200,
+          run: (requestId) => wf.setOnDemand(req.params.id, req.body, requestId),
+        }),
     );
 
     app.put(
@@ -199,12 +254,22 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
       {
         schema: {
           tags: ['workspaces'],
-          params: Type.Object({ id: WorkspaceId, feature: Type.String({ pattern: FEATURE_PATTERN.source }) }),
+          params: Type.Object({ id: WorkspaceId, feature: Type.String({ pattern: FEATURE_PATTERN.source, description: 'case-insensitive' }) }),
           headers: IdempotencyHeader,
           body: Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false }),
         },
       },
-      async (req) => wf.setFeature(req.params.id, req.params.feature, req.body.enabled, req.headers['idempotency-key']),
+      async (req, reply) => {
+        const feature = normalizeFeature(req.params.feature);
+        return keyed(reply, {
+          route: 'PUT /v1/workspaces/:id/features/:feature',
+          workspaceId: req.params.id,
+          key: req.headers['idempotency-key'],
+          request: { feature, ...req.body },
+          status: 200,
+          run: (requestId) => wf.setFeature(req.params.id, feature, req.body.enabled, requestId),
+        });
+      },
     );
   };
 }

@@ -1,8 +1,9 @@
 import Type from 'typebox';
 
 /**
- * Printable text: 1 to `maxLength` characters, no control characters (Postgres
- * cannot store NUL, and the others have no business in names, addresses or keys).
+ * Free text: 1 to `maxLength` characters. What characters are allowed is one
+ * rule for every string of every request (src/domain/text.ts), applied by the
+ * app's preValidation hook (src/http/text-edge.ts) before any schema runs.
  */
 export const text = (maxLength: number, description?: string) =>
-  Type.String({ minLength: 1, maxLength, pattern: '^[^\\u0000-\\u001F\\u007F]+$', ...(description ? { description } : {}) });
+  Type.String({ minLength: 1, maxLength, ...(description ? { description } : {}) });

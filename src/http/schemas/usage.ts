@@ -1,5 +1,6 @@
 // Request and response schemas of the usage endpoints (SPEC section 7).
 import Type from 'typebox';
+import { FEATURE_PATTERN } from '../../domain/features';
 import { text } from './text';
 import { BalanceSchema } from './workspace-params';
 
@@ -8,7 +9,7 @@ export const UsageBody = Type.Object(
     idempotencyKey: Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7E]+$', description: 'unique per logical request; retries reuse it' }),
     memberId: text(200, 'the member who used the credits'),
     action: Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z][a-z0-9_]*$', description: 'metered action, e.g. chat_question, ai_assist' }),
-    feature: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]*$', description: 'feature/module, for feature switches' }),
+    feature: Type.String({ pattern: FEATURE_PATTERN.source, description: 'feature/module, for feature switches (case-insensitive: stored in lower case)' }),
     tokens: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000, description: 'required for token-metered actions' })),
     alreadyPerformed: Type.Optional(Type.Boolean({ description: 'the AI call already ran: record the fact even when credits are short' })),
   },
