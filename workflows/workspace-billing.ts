@@ -101,6 +101,8 @@ export interface WorkspaceState {
   /** Refusals of recent updates by update id (absent in states from older runs). */
   refusals?: Array<[string, { type: string; message: string; details: unknown[] }]>;
   purchases: Array<[string, { credits: number; attempts: number; result: PurchaseResult | null }]>;
+  /** Version of the last read-model write (absent in states from older runs). */
+  syncVersion?: number;
 }
 
 export type WorkspaceBillingInput =
@@ -591,7 +593,10 @@ export class WorkspaceBilling {
   }
 
   private async sync(summary: string): Promise<void> {
-    await this.act(summary).syncWorkspace(this.snapshot());
+    // Increasing, and never below the workflow clock, so it also beats rows an
+    // older run or an earlier workflow of this id wrote: the read model keeps the newest.
+    this.s.syncVersion = Math.max((this.s.syncVersion ?? 0) + 1, Date.now());
+    await this.act(summary).syncWorkspace({ ...this.snapshot(), syncVersion: this.s.syncVersion });
     this.publish();
   }
 
