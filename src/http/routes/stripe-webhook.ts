@@ -1,12 +1,13 @@
 // POST /v1/stripe/webhook (SPEC section 5): Stripe-signed events, verified on
 // the raw body with the endpoint secret, de-duplicated by event id, and routed
 // to the workspace's workflow as a payment signal. Answers 2xx only once the
-// signal is delivered, so Stripe redelivers anything we could not route. An
+// signal is delivered, so Stripe redelivers anything we could not route; the
+// event is recorded before the signal and no transaction waits on Temporal. An
 // event for a workspace that has no workflow (never created here, or purged)
 // can never be delivered: it is recorded and acknowledged, not refused, so
 // Stripe does not retry it for days (and disable the endpoint).
 import Stripe from 'stripe';
-import { inTransaction, type Pool } from '../../db/pool';
+import type { Pool } from '../../db/pool';
 import type { PaymentSignal } from '../../domain/payment-signal';
 import type { App } from '../app';
 import { ApiError } from '../errors';
@@ -76,6 +77,38 @@ function verify(body: unknown, signature: string | string[] | undefined, deps: S
   return event;
 }
 
+/**
+ * Records the event (one statement, so no transaction outlives it): 'new' the
+ * first time, 'undelivered' when an earlier delivery of it was recorded but
+ * not signalled, 'delivered' when it needs nothing more. An event we do not
+ * route is delivered the moment it is recorded.
+ */
+async function recordEvent(
+  pool: Pool,
+  event: Stripe.Event,
+  routed: ReturnType<typeof paymentSignalOf>,
+  paymentIntentId: string | null,
+): Promise<'new' | 'undelivered' | 'delivered'> {
+  const { rows } = await pool.query<{ inserted: boolean; delivered: boolean }>(
+    `WITH ins AS (
+       INSERT INTO stripe_webhook_events (event_id, type, workspace_id, invoice_id, payment_intent_id, delivered_at)
+       VALUES ($1, $2, $3, $4, $5, CASE WHEN $6::boolean THEN NULL ELSE now() END)
+       ON CONFLICT (event_id) DO NOTHING
+       RETURNING delivered_at
+     )
+     SELECT true AS inserted, delivered_at IS NOT NULL AS delivered FROM ins
+     UNION ALL
+     SELECT false, delivered_at IS NOT NULL FROM stripe_webhook_events WHERE event_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
+    [event.id, event.type, routed?.workspaceId ?? null, routed?.signal.invoiceId ?? null, paymentIntentId, routed !== null],
+  );
+  const row = rows[0];
+  // No row: a concurrent delivery inserted it after this statement's snapshot. Signalling
+  // again is safe (the workflow drops a repeated event id), losing it is not.
+  if (!row) return 'undelivered';
+  if (row.inserted) return 'new';
+  return row.delivered ? 'delivered' : 'undelivered';
+}
+
 export function stripeWebhookRoutes(deps: StripeWebhookDeps) {
   return (app: App) => {
     // An encapsulated scope, so only this route reads raw bytes (the signature covers them exactly).
@@ -93,31 +126,27 @@ export function stripeWebhookRoutes(deps: StripeWebhookDeps) {
           const event = verify(req.body, req.headers['stripe-signature'], deps);
           const routed = paymentSignalOf(event);
           const pi = event.data.object as { id?: unknown };
-          return inTransaction(deps.pool, async (tx) => {
-            const { rowCount } = await tx.query(
-              `INSERT INTO stripe_webhook_events (event_id, type, workspace_id, invoice_id, payment_intent_id)
-               VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING`,
-              [event.id, event.type, routed?.workspaceId ?? null, routed?.signal.invoiceId ?? null, idOf(pi.id) ?? null],
-            );
-            if (!rowCount) return { received: true, duplicate: true, routed: false };
-            if (routed) {
-              // Inside the transaction: if signalling fails, the event is not recorded and Stripe's redelivery retries it.
-              const delivered = await deps.signalPayment(routed.workspaceId, routed.signal).then(
-                () => true,
-                (err: unknown) => {
-                  if (err instanceof ApiError && err.statusCode === 404) return false;
-                  req.log.error({ err, eventId: event.id }, 'stripe webhook: signalling the workflow failed');
-                  throw new ApiError(503, 'signal_failed', 'could not deliver the event to the workspace; Stripe will retry');
-                },
-              );
-              if (!delivered) {
-                // No workflow will ever take it: keep the record (with its workspace and invoice) and acknowledge.
-                req.log.warn({ eventId: event.id, workspaceId: routed.workspaceId }, 'stripe webhook: event for an unknown workspace ignored');
-                return { received: true, duplicate: false, routed: false, ignored: 'unknown_workspace' };
-              }
-            }
-            return { received: true, duplicate: false, routed: routed !== null };
-          });
+          const recorded = await recordEvent(deps.pool, event, routed, idOf(pi.id) ?? null);
+          if (recorded === 'delivered') return { received: true, duplicate: true, routed: false };
+          if (!routed) return { received: true, duplicate: false, routed: false };
+          // After the commit: no connection is held while Temporal answers (up to 60 s). If
+          // signalling fails the event stays undelivered and Stripe's redelivery signals again.
+          const delivered = await deps.signalPayment(routed.workspaceId, routed.signal).then(
+            () => true,
+            (err: unknown) => {
+              if (err instanceof ApiError && err.statusCode === 404) return false;
+              req.log.error({ err, eventId: event.id }, 'stripe webhook: signalling the workflow failed');
+              throw new ApiError(503, 'signal_failed', 'could not deliver the event to the workspace; Stripe will retry');
+            },
+          );
+          // A crash before this line only means one more signal on redelivery: the workflow drops it by event id.
+          await deps.pool.query(`UPDATE stripe_webhook_events SET delivered_at = now() WHERE event_id = $1`, [event.id]);
+          if (!delivered) {
+            // No workflow will ever take it: keep the record (with its workspace and invoice) and acknowledge.
+            req.log.warn({ eventId: event.id, workspaceId: routed.workspaceId }, 'stripe webhook: event for an unknown workspace ignored');
+            return { received: true, duplicate: false, routed: false, ignored: 'unknown_workspace' };
+          }
+          return { received: true, duplicate: false, routed: true };
         },
       );
     });
