@@ -1,6 +1,6 @@
 // GET /v1/workspaces/:id as SPEC section 7 shapes it, from the read model
 // and the balance cache (no lock: reads never wait for the hot path).
-import type { Pool } from '../db/pool';
+import type { Pool, PoolClient } from '../db/pool';
 import type { Balances } from './balances';
 
 export interface WorkspaceView {
@@ -31,7 +31,7 @@ interface Row {
   retention_until: Date | null;
 }
 
-export async function getWorkspaceView(pool: Pool, workspaceId: string): Promise<WorkspaceView | null> {
+export async function getWorkspaceView(pool: Pool | PoolClient, workspaceId: string): Promise<WorkspaceView | null> {
   const { rows } = await pool.query<Row>(
     `SELECT w.id, w.plan, w.status, w.term_start, w.term_end, b.plan_balance, b.purchased_balance, b.overage_used,
             w.on_demand_enabled, w.on_demand_monthly_limit, w.disabled_features, w.cancel_at, w.retention_until
