@@ -32,6 +32,7 @@ import {
   RETENTION_DAYS,
   validateCreateRequest,
   validateFeatureName,
+  validateLowBalanceThreshold,
   validateOnDemand,
   validatePurchaseCredits,
   type CreateWorkspaceRequest,
@@ -49,11 +50,13 @@ import {
   purchaseCreditsUpdate,
   resumeUpdate,
   setFeatureUpdate,
+  setLowBalanceThresholdUpdate,
   setOnDemandUpdate,
   setPaymentMethodUpdate,
   stateQuery,
   type CancelResult,
   type CreateResult,
+  type LowBalanceSetting,
   type PaymentSignal,
   type PlanChangeRequest,
   type PlanChangeResult,
@@ -101,6 +104,8 @@ export interface WorkspaceState {
   /** Refusals of recent updates by update id (absent in states from older runs). */
   refusals?: Array<[string, { type: string; message: string; details: unknown[] }]>;
   purchases: Array<[string, { credits: number; attempts: number; result: PurchaseResult | null }]>;
+  /** Rule 11 threshold in credits, null = default (absent in states from older runs: the read model keeps its value). */
+  lowBalanceThreshold?: number | null;
   /** Version of the last read-model write (absent in states from older runs). */
   syncVersion?: number;
 }
@@ -241,6 +246,7 @@ export class WorkspaceBilling {
       disabledFeatures: this.s.disabledFeatures,
       cancelAt: this.s.cancelAt,
       retentionUntil: this.s.retentionUntil,
+      ...(this.s.lowBalanceThreshold !== undefined ? { lowBalanceThreshold: this.s.lowBalanceThreshold } : {}),
     };
   }
 
@@ -754,6 +760,13 @@ export class WorkspaceBilling {
       },
     });
 
+    setHandler(setLowBalanceThresholdUpdate, (req) => this.once(() => this.onSetLowBalanceThreshold(req)), {
+      validator: (req) => {
+        this.requireSubscribed('set the low-balance threshold');
+        rule(() => validateLowBalanceThreshold(req.threshold));
+      },
+    });
+
     setHandler(setPaymentMethodUpdate, (req) => this.once(() => this.onSetPaymentMethod(req)), {
       validator: (req) => {
         this.requireSubscribed('set a payment method');
@@ -926,6 +939,12 @@ export class WorkspaceBilling {
     this.s.disabledFeatures = req.enabled ? others : [...others, req.feature].sort();
     await this.sync(`Feature ${req.feature} ${req.enabled ? 'enabled' : 'disabled'}`);
     return { disabledFeatures: this.s.disabledFeatures };
+  }
+
+  private async onSetLowBalanceThreshold(req: LowBalanceSetting): Promise<LowBalanceSetting> {
+    this.s.lowBalanceThreshold = req.threshold;
+    await this.sync(req.threshold === null ? 'Low-balance threshold: default' : `Low-balance threshold: ${req.threshold} credits`);
+    return { threshold: req.threshold };
   }
 
   private async onSetPaymentMethod(req: { paymentMethod: string }): Promise<{ paymentMethod: string }> {

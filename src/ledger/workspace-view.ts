@@ -13,6 +13,8 @@ export interface WorkspaceView {
   disabledFeatures: string[];
   cancelAt: string | null;
   retentionUntil: string | null;
+  /** credits.low threshold in credits (rule 11); null = the default percentage of the plan allocation. */
+  lowBalanceThreshold: number | null;
 }
 
 interface Row {
@@ -29,12 +31,14 @@ interface Row {
   disabled_features: string[];
   cancel_at: Date | null;
   retention_until: Date | null;
+  low_balance_threshold: number | null;
 }
 
 export async function getWorkspaceView(pool: Pool | PoolClient, workspaceId: string): Promise<WorkspaceView | null> {
   const { rows } = await pool.query<Row>(
     `SELECT w.id, w.plan, w.status, w.term_start, w.term_end, b.plan_balance, b.purchased_balance, b.overage_used,
-            w.on_demand_enabled, w.on_demand_monthly_limit, w.disabled_features, w.cancel_at, w.retention_until
+            w.on_demand_enabled, w.on_demand_monthly_limit, w.disabled_features, w.cancel_at, w.retention_until,
+            w.low_balance_threshold
      FROM workspaces w LEFT JOIN credit_balances b ON b.workspace_id = w.id WHERE w.id = $1`,
     [workspaceId],
   );
@@ -52,5 +56,6 @@ export async function getWorkspaceView(pool: Pool | PoolClient, workspaceId: str
     disabledFeatures: r.disabled_features,
     cancelAt: r.cancel_at?.toISOString() ?? null,
     retentionUntil: r.retention_until?.toISOString() ?? null,
+    lowBalanceThreshold: r.low_balance_threshold,
   };
 }
