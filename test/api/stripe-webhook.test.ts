@@ -185,6 +185,25 @@ describe('POST /v1/stripe/webhook', () => {
     expect(signals).toHaveLength(1);
   });
 
+  it('a copy that arrives while another process delivers the event is refused (503, Stripe retries); once that claim lapses it is delivered', async () => {
+    const body = JSON.stringify(paymentEvent('payment_intent.succeeded'));
+    const { id } = JSON.parse(body) as { id: string };
+    // Another API process recorded it and is signalling right now.
+    await pool.query(
+      `INSERT INTO stripe_webhook_events (event_id, type, workspace_id, invoice_id, payment_intent_id, claimed_until)
+       VALUES ($1, 'payment_intent.succeeded', 'ws-42', 'inv-7', 'pi_123', now() + interval '1 minute')`,
+      [id],
+    );
+    const busy = await post(body, signed(body));
+    expect(busy.statusCode).toBe(503);
+    expect(busy.json<{ error: { code: string } }>().error.code).toBe('event_in_progress');
+    expect(signals).toHaveLength(0);
+    // That process died mid-delivery: its claim runs out and the redelivery signals.
+    await pool.query(`UPDATE stripe_webhook_events SET claimed_until = now() - interval '1 second' WHERE event_id = $1`, [id]);
+    expect((await post(body, signed(body))).json()).toEqual({ received: true, duplicate: false, routed: true });
+    expect(signals).toHaveLength(1);
+  });
+
   it('holds no Postgres connection while the workflow signal is slow (the usage hot path shares the pool)', async () => {
     const onePool = createPool(inject('databaseUrl'), 1);
     let entered!: () => void;

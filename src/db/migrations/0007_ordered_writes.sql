@@ -18,14 +18,17 @@ WHERE w.id = b.workspace_id
 --    Rows from before versions existed start at 0, below any versioned write.
 ALTER TABLE workspaces ADD COLUMN sync_version bigint NOT NULL DEFAULT 0 CHECK (sync_version >= 0);
 
--- 3. A Stripe webhook event is recorded first and signalled to its workflow
---    after that commit (no transaction is held while Temporal answers); it is
---    marked delivered afterwards, so a redelivery of one whose signal failed
---    is signalled again. Rows from before were recorded only once delivered.
-ALTER TABLE stripe_webhook_events ADD COLUMN delivered_at timestamptz;
+-- 3. A Stripe webhook event is recorded (and claimed for a while) first and
+--    signalled to its workflow after that commit, so no transaction is held
+--    while Temporal answers; it is marked delivered afterwards. A redelivery
+--    of one whose signal failed (claim released or expired) is signalled again.
+--    Rows from before were recorded only once delivered.
+ALTER TABLE stripe_webhook_events
+  ADD COLUMN delivered_at timestamptz,
+  ADD COLUMN claimed_until timestamptz;
 UPDATE stripe_webhook_events SET delivered_at = received_at;
 
 -- Down Migration
-ALTER TABLE stripe_webhook_events DROP COLUMN delivered_at;
+ALTER TABLE stripe_webhook_events DROP COLUMN delivered_at, DROP COLUMN claimed_until;
 ALTER TABLE workspaces DROP COLUMN sync_version;
 ALTER TABLE credit_balances DROP COLUMN term_closed;

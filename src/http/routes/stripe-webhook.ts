@@ -11,6 +11,7 @@ import type { Pool } from '../../db/pool';
 import type { PaymentSignal } from '../../domain/payment-signal';
 import type { App } from '../app';
 import { ApiError } from '../errors';
+import { claimEvent, markDelivered, releaseClaim } from './stripe-webhook-events';
 
 export interface StripeWebhookDeps {
   pool: Pool;
@@ -78,35 +79,20 @@ function verify(body: unknown, signature: string | string[] | undefined, deps: S
 }
 
 /**
- * Records the event (one statement, so no transaction outlives it): 'new' the
- * first time, 'undelivered' when an earlier delivery of it was recorded but
- * not signalled, 'delivered' when it needs nothing more. An event we do not
- * route is delivered the moment it is recorded.
+ * Runs deliveries of one event id in this process one after another, so
+ * concurrent copies (Stripe may send an event more than once) wait for the
+ * first instead of answering 'busy'. Across processes the claim does it.
  */
-async function recordEvent(
-  pool: Pool,
-  event: Stripe.Event,
-  routed: ReturnType<typeof paymentSignalOf>,
-  paymentIntentId: string | null,
-): Promise<'new' | 'undelivered' | 'delivered'> {
-  const { rows } = await pool.query<{ inserted: boolean; delivered: boolean }>(
-    `WITH ins AS (
-       INSERT INTO stripe_webhook_events (event_id, type, workspace_id, invoice_id, payment_intent_id, delivered_at)
-       VALUES ($1, $2, $3, $4, $5, CASE WHEN $6::boolean THEN NULL ELSE now() END)
-       ON CONFLICT (event_id) DO NOTHING
-       RETURNING delivered_at
-     )
-     SELECT true AS inserted, delivered_at IS NOT NULL AS delivered FROM ins
-     UNION ALL
-     SELECT false, delivered_at IS NOT NULL FROM stripe_webhook_events WHERE event_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
-    [event.id, event.type, routed?.workspaceId ?? null, routed?.signal.invoiceId ?? null, paymentIntentId, routed !== null],
-  );
-  const row = rows[0];
-  // No row: a concurrent delivery inserted it after this statement's snapshot. Signalling
-  // again is safe (the workflow drops a repeated event id), losing it is not.
-  if (!row) return 'undelivered';
-  if (row.inserted) return 'new';
-  return row.delivered ? 'delivered' : 'undelivered';
+const inProcess = new Map<string, Promise<unknown>>();
+async function oneAtATime<T>(eventId: string, fn: () => Promise<T>): Promise<T> {
+  const run = (inProcess.get(eventId) ?? Promise.resolve()).then(fn, fn);
+  const tail = run.catch(() => undefined);
+  inProcess.set(eventId, tail);
+  try {
+    return await run;
+  } finally {
+    if (inProcess.get(eventId) === tail) inProcess.delete(eventId);
+  }
 }
 
 export function stripeWebhookRoutes(deps: StripeWebhookDeps) {
@@ -126,27 +112,37 @@ export function stripeWebhookRoutes(deps: StripeWebhookDeps) {
           const event = verify(req.body, req.headers['stripe-signature'], deps);
           const routed = paymentSignalOf(event);
           const pi = event.data.object as { id?: unknown };
-          const recorded = await recordEvent(deps.pool, event, routed, idOf(pi.id) ?? null);
-          if (recorded === 'delivered') return { received: true, duplicate: true, routed: false };
-          if (!routed) return { received: true, duplicate: false, routed: false };
-          // After the commit: no connection is held while Temporal answers (up to 60 s). If
-          // signalling fails the event stays undelivered and Stripe's redelivery signals again.
-          const delivered = await deps.signalPayment(routed.workspaceId, routed.signal).then(
-            () => true,
-            (err: unknown) => {
-              if (err instanceof ApiError && err.statusCode === 404) return false;
-              req.log.error({ err, eventId: event.id }, 'stripe webhook: signalling the workflow failed');
-              throw new ApiError(503, 'signal_failed', 'could not deliver the event to the workspace; Stripe will retry');
-            },
-          );
-          // A crash before this line only means one more signal on redelivery: the workflow drops it by event id.
-          await deps.pool.query(`UPDATE stripe_webhook_events SET delivered_at = now() WHERE event_id = $1`, [event.id]);
-          if (!delivered) {
-            // No workflow will ever take it: keep the record (with its workspace and invoice) and acknowledge.
-            req.log.warn({ eventId: event.id, workspaceId: routed.workspaceId }, 'stripe webhook: event for an unknown workspace ignored');
-            return { received: true, duplicate: false, routed: false, ignored: 'unknown_workspace' };
-          }
-          return { received: true, duplicate: false, routed: true };
+          return oneAtATime(event.id, async () => {
+            const claim = await claimEvent(deps.pool, {
+              eventId: event.id,
+              type: event.type,
+              workspaceId: routed?.workspaceId ?? null,
+              invoiceId: routed?.signal.invoiceId ?? null,
+              paymentIntentId: idOf(pi.id) ?? null,
+              deliverable: routed !== null,
+            });
+            if (claim === 'delivered') return { received: true, duplicate: true, routed: false };
+            if (claim === 'busy') throw new ApiError(503, 'event_in_progress', 'another delivery of this event is in progress; Stripe will retry');
+            if (!routed) return { received: true, duplicate: false, routed: false };
+            // After the commit: no connection is held while Temporal answers (up to 60 s).
+            const delivered = await deps.signalPayment(routed.workspaceId, routed.signal).then(
+              () => true,
+              async (err: unknown) => {
+                if (err instanceof ApiError && err.statusCode === 404) return false;
+                req.log.error({ err, eventId: event.id }, 'stripe webhook: signalling the workflow failed');
+                await releaseClaim(deps.pool, event.id);
+                throw new ApiError(503, 'signal_failed', 'could not deliver the event to the workspace; Stripe will retry');
+              },
+            );
+            // A crash before this line means one more signal on redelivery: the workflow drops it by event id.
+            await markDelivered(deps.pool, event.id);
+            if (!delivered) {
+              // No workflow will ever take it: keep the record (with its workspace and invoice) and acknowledge.
+              req.log.warn({ eventId: event.id, workspaceId: routed.workspaceId }, 'stripe webhook: event for an unknown workspace ignored');
+              return { received: true, duplicate: false, routed: false, ignored: 'unknown_workspace' };
+            }
+            return { received: true, duplicate: false, routed: true };
+          });
         },
       );
     });
