@@ -112,6 +112,17 @@ describe('PUT /v1/workspaces/:id/low-balance', () => {
     expect((await t.state(id)).workspace.lowBalanceThreshold).toBeUndefined();
   });
 
+  it('each read-model write of the workflow carries a higher version (issue 11: versioned sync)', async () => {
+    const id = 'low-balance-versions';
+    await t.create({ id, plan: 'free' });
+    const version = async () => (await t.pool.query<{ v: number }>(`SELECT sync_version AS v FROM workspaces WHERE id = $1`, [id])).rows[0]!.v;
+    const created = await version();
+    expect(created).toBeGreaterThan(0);
+    expect((await put(id, { threshold: 4 })).statusCode).toBe(200);
+    const after = await version();
+    expect(after).toBeGreaterThan(created);
+  });
+
   it('404 for an unknown workspace', async () => {
     const res = await put('low-balance-nobody', { threshold: 7 });
     expect(res.statusCode).toBe(404);
