@@ -50,6 +50,10 @@ export interface PurchaseResult {
   invoiceId: string;
 }
 
+export interface LowBalanceSetting {
+  threshold: number | null;
+}
+
 export interface CancelResult {
   status: WorkspaceSnapshot['status'];
   cancelAt: number | null;
@@ -89,6 +93,8 @@ export const cancelUpdate = defineUpdate<CancelResult, []>('cancel');
 export const resumeUpdate = defineUpdate<CancelResult, []>('resume');
 export const setOnDemandUpdate = defineUpdate<OnDemandSettings, [OnDemandSettings]>('setOnDemand');
 export const setFeatureUpdate = defineUpdate<{ disabledFeatures: string[] }, [{ feature: string; enabled: boolean }]>('setFeature');
+/** Rule 11: the workspace's low-balance threshold in credits; null = the default percentage of the plan. */
+export const setLowBalanceThresholdUpdate = defineUpdate<LowBalanceSetting, [LowBalanceSetting]>('setLowBalanceThreshold');
 export const setPaymentMethodUpdate = defineUpdate<{ paymentMethod: string }, [{ paymentMethod: string }]>('setPaymentMethod');
 /** Stripe webhook outcomes, routed here by the API's webhook endpoint. */
 export const paymentResultSignal = defineSignal<[PaymentSignal]>(PAYMENT_SIGNAL_NAME);

@@ -35,6 +35,7 @@ import {
   RETENTION_DAYS,
   validateCreateRequest,
   validateFeatureName,
+  validateLowBalanceThreshold,
   validateOnDemand,
   validatePurchaseCredits,
   validateRequestText,
@@ -53,11 +54,13 @@ import {
   purchaseCreditsUpdate,
   resumeUpdate,
   setFeatureUpdate,
+  setLowBalanceThresholdUpdate,
   setOnDemandUpdate,
   setPaymentMethodUpdate,
   stateQuery,
   type CancelResult,
   type CreateResult,
+  type LowBalanceSetting,
   type PaymentSignal,
   type PlanChangeRequest,
   type PlanChangeResult,
@@ -111,6 +114,10 @@ export interface WorkspaceState {
    * forgotten key cannot meet an earlier sale's invoice (absent in older states).
    */
   sales?: number;
+  /** Rule 11 threshold in credits, null = default (absent in states from older runs: the read model keeps its value). */
+  lowBalanceThreshold?: number | null;
+  /** Version of the last read-model write (absent in states from older runs). */
+  syncVersion?: number;
 }
 
 export type WorkspaceBillingInput =
@@ -259,6 +266,7 @@ export class WorkspaceBilling {
       disabledFeatures: this.s.disabledFeatures,
       cancelAt: this.s.cancelAt,
       retentionUntil: this.s.retentionUntil,
+      ...(this.s.lowBalanceThreshold !== undefined ? { lowBalanceThreshold: this.s.lowBalanceThreshold } : {}),
     };
   }
 
@@ -742,7 +750,10 @@ export class WorkspaceBilling {
   }
 
   private async sync(summary: string): Promise<void> {
-    await this.act(summary).syncWorkspace(this.snapshot());
+    // Increasing, and never below the workflow clock, so it also beats rows an
+    // older run or an earlier workflow of this id wrote: the read model keeps the newest.
+    this.s.syncVersion = Math.max((this.s.syncVersion ?? 0) + 1, Date.now());
+    await this.act(summary).syncWorkspace({ ...this.snapshot(), syncVersion: this.s.syncVersion });
     this.publish();
   }
 
@@ -910,6 +921,13 @@ export class WorkspaceBilling {
         rule(() => validateFeatureName(req.feature));
         rule(() => validateRequestText(req));
         if (typeof req.enabled !== 'boolean') throw failure(FailureCodes.validation, 'enabled must be a boolean');
+      },
+    });
+
+    setHandler(setLowBalanceThresholdUpdate, (req) => this.once(() => this.onSetLowBalanceThreshold(req)), {
+      validator: (req) => {
+        this.requireSubscribed('set the low-balance threshold');
+        rule(() => validateLowBalanceThreshold(req.threshold));
       },
     });
 
@@ -1107,6 +1125,12 @@ export class WorkspaceBilling {
     this.s.disabledFeatures = req.enabled ? others : [...others, feature].sort();
     await this.sync(`Feature ${feature} ${req.enabled ? 'enabled' : 'disabled'}`);
     return { disabledFeatures: this.s.disabledFeatures };
+  }
+
+  private async onSetLowBalanceThreshold(req: LowBalanceSetting): Promise<LowBalanceSetting> {
+    this.s.lowBalanceThreshold = req.threshold;
+    await this.sync(req.threshold === null ? 'Low-balance threshold: default' : `Low-balance threshold: ${req.threshold} credits`);
+    return { threshold: req.threshold };
   }
 
   private async onSetPaymentMethod(req: { paymentMethod: string }): Promise<{ paymentMethod: string }> {

@@ -54,6 +54,12 @@ export interface WorkspaceSnapshot {
   disabledFeatures: string[];
   cancelAt: number | null;
   retentionUntil: number | null;
+  /**
+   * Credits below which `credits.low` is sent (rule 11); null = the pricing
+   * config's default percentage of the plan allocation. Absent: never set
+   * through the workflow, and the read model keeps what it holds.
+   */
+  lowBalanceThreshold?: number | null;
 }
 
 export const DAY_MS = 86_400_000;
@@ -61,6 +67,8 @@ export const RETENTION_DAYS = 30;
 /** Renewal payment retries, in days after the first failure (rule 13). */
 export const DUNNING_RETRY_DAYS = [1, 3, 7] as const;
 export const MAX_ON_DEMAND_LIMIT = 10_000_000;
+/** A low-balance threshold in credits (rule 11); fits the read model's integer column. */
+export const MAX_LOW_BALANCE_THRESHOLD = 1_000_000_000;
 /** Enterprise terms: credits fit the ledger's integer balances; a month's price is one Stripe charge (at most $999,999.99). */
 export const MAX_ENTERPRISE_CREDITS = 100_000_000;
 export const MAX_ENTERPRISE_PRICE_CENTS = 99_999_999;
@@ -166,6 +174,13 @@ export function validateOnDemand(settings: OnDemandSettings): void {
   const l = settings.monthlyLimit;
   if (!Number.isInteger(l) || l < 0 || l > MAX_ON_DEMAND_LIMIT) {
     fail('validation_failed', `monthlyLimit must be an integer from 0 (unlimited) to ${MAX_ON_DEMAND_LIMIT}`);
+  }
+}
+
+export function validateLowBalanceThreshold(threshold: number | null): void {
+  if (threshold === null) return;
+  if (!Number.isInteger(threshold) || threshold < 0 || threshold > MAX_LOW_BALANCE_THRESHOLD) {
+    fail('validation_failed', `threshold must be an integer from 0 to ${MAX_LOW_BALANCE_THRESHOLD} credits, or null for the default`);
   }
 }
 

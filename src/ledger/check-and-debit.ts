@@ -62,6 +62,8 @@ export function usageRequestHash(input: UsageInput): string {
 interface Locked extends BalanceColumns {
   low_notified: boolean;
   exhausted_notified: boolean;
+  /** The term was closed by the cancellation: no debit may land in it. */
+  term_closed: boolean;
   status: string;
   feature_disabled: boolean;
   on_demand_enabled: boolean;
@@ -205,13 +207,15 @@ function markContended(workspaceId: string): void {
 }
 
 function gateRefusal(ws: Locked, input: UsageInput): UsageRefusal | null {
-  switch (ws.status) {
-    case 'deleted':
-      return refuse(403, 'workspace_deleted', `workspace '${input.workspaceId}' was deleted after its retention period`);
-    case 'cancelled':
-      return refuse(403, 'subscription_cancelled', `the subscription of workspace '${input.workspaceId}' has ended: AI usage is disabled`);
-    case 'past_due':
-      return refuse(402, 'payment_required', `workspace '${input.workspaceId}' is past due: usage resumes once a payment succeeds`);
+  if (ws.status === 'deleted') {
+    return refuse(403, 'workspace_deleted', `workspace '${input.workspaceId}' was deleted after its retention period`);
+  }
+  // The term closes on the balance row before the read model says cancelled.
+  if (ws.status === 'cancelled' || ws.term_closed) {
+    return refuse(403, 'subscription_cancelled', `the subscription of workspace '${input.workspaceId}' has ended: AI usage is disabled`);
+  }
+  if (ws.status === 'past_due') {
+    return refuse(402, 'payment_required', `workspace '${input.workspaceId}' is past due: usage resumes once a payment succeeds`);
   }
   if (ws.feature_disabled) {
     return refuse(403, 'feature_disabled', `AI is disabled for feature '${input.feature}' in workspace '${input.workspaceId}'`, {

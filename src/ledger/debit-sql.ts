@@ -7,12 +7,16 @@
 
 const debitColumns = `
 SELECT b.term_index, b.term_end, b.plan_balance, b.purchased_balance, b.overage_used, b.unbilled_shortfall,
-       b.low_notified, b.exhausted_notified, w.status, ($2::text = ANY (w.disabled_features)) AS feature_disabled,
+       b.low_notified, b.exhausted_notified, b.term_closed, w.status, ($2::text = ANY (w.disabled_features)) AS feature_disabled,
        w.on_demand_enabled, w.on_demand_monthly_limit, w.low_balance_threshold, w.plan_credits
 FROM credit_balances b JOIN workspaces w ON w.id = b.workspace_id
 WHERE b.workspace_id = $1`;
 
-/** $1 workspace, $2 feature. Locks the balance row; settings come from the read model. */
+/**
+ * $1 workspace, $2 feature. Locks the balance row; settings come from the read
+ * model. The row's term_closed, not the read model's status, is what orders a
+ * debit against the cancellation (the close and the final overage read).
+ */
 export const lockForDebit = `${debitColumns}
 FOR UPDATE OF b`;
 
@@ -67,7 +71,8 @@ SELECT id FROM ev`;
  * row still holds what the decision was made on (a compare-and-set: Postgres
  * re-checks the WHERE after any concurrent update commits). Parameters as in
  * writeDebit, plus the values read: $18 plan, $19 purchased, $20 overage used,
- * $21 shortfall, $22 low notified, $23 exhausted notified. The usage event
+ * $21 shortfall, $22 low notified, $23 exhausted notified; and the term must
+ * still be open (a term closed meanwhile takes no more usage). The usage event
  * has no ON CONFLICT: a key used meanwhile raises usage_events_idempotency
  * and the whole statement writes nothing. No row back = the row moved.
  */
@@ -76,6 +81,7 @@ WITH balance AS (
   UPDATE credit_balances SET ${balanceSet}
   WHERE workspace_id = $1 AND term_index = $13 AND plan_balance = $18 AND purchased_balance = $19
     AND overage_used = $20 AND unbilled_shortfall = $21 AND low_notified = $22 AND exhausted_notified = $23
+    AND NOT term_closed
   RETURNING workspace_id
 ), ev AS (
   INSERT INTO ${usageEventInto}

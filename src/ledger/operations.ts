@@ -84,7 +84,7 @@ export async function openTerm(pool: Pool, input: OpenTermInput): Promise<{ expi
        VALUES ($1, $2, $3, $4, 0)
        ON CONFLICT (workspace_id) DO UPDATE SET
          term_index = EXCLUDED.term_index, term_end = EXCLUDED.term_end, plan_balance = EXCLUDED.plan_balance,
-         overage_used = 0, unbilled_shortfall = 0, low_notified = false, exhausted_notified = false`,
+         overage_used = 0, unbilled_shortfall = 0, low_notified = false, exhausted_notified = false, term_closed = false`,
       [workspaceId, termIndex, new Date(termEnd), planCredits],
     );
     await client.query(
@@ -147,7 +147,12 @@ export async function grantPurchasedCredits(
   });
 }
 
-/** Cancellation at term end (rule 12): the remaining plan credits expire. */
+/**
+ * Cancellation at term end (rule 12): the remaining plan credits expire and
+ * the term closes on the balance row, so every debit (which locks or compares
+ * that row) either committed before this or is refused after it; the final
+ * overage read that follows sees all the usage there will ever be.
+ */
 export async function expirePlanCredits(
   pool: Pool,
   input: { workspaceId: string; termIndex: number; key: string },
@@ -160,7 +165,7 @@ export async function expirePlanCredits(
     await appendEntries(client, input.workspaceId, input.key, [
       { kind: 'expiry', bucket: 'plan', amount: -balance.plan, termIndex: balance.termIndex, reason: 'subscription ended: plan credits expire' },
     ]);
-    await client.query(`UPDATE credit_balances SET plan_balance = 0 WHERE workspace_id = $1`, [input.workspaceId]);
+    await client.query(`UPDATE credit_balances SET plan_balance = 0, term_closed = true WHERE workspace_id = $1`, [input.workspaceId]);
     return { expired: balance.plan };
   });
 }

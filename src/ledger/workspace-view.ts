@@ -1,6 +1,6 @@
 // GET /v1/workspaces/:id as SPEC section 7 shapes it, from the read model
 // and the balance cache (no lock: reads never wait for the hot path).
-import type { Pool } from '../db/pool';
+import type { Pool, PoolClient } from '../db/pool';
 import type { Balances } from './balances';
 import { IS_CREATED_WORKSPACE } from './created-workspace';
 
@@ -14,6 +14,8 @@ export interface WorkspaceView {
   disabledFeatures: string[];
   cancelAt: string | null;
   retentionUntil: string | null;
+  /** credits.low threshold in credits (rule 11); null = the default percentage of the plan allocation. */
+  lowBalanceThreshold: number | null;
 }
 
 interface Row {
@@ -30,13 +32,15 @@ interface Row {
   disabled_features: string[];
   cancel_at: Date | null;
   retention_until: Date | null;
+  low_balance_threshold: number | null;
 }
 
 /** Null for an unknown id and for a sign-up that has not created the workspace. */
-export async function getWorkspaceView(pool: Pool, workspaceId: string): Promise<WorkspaceView | null> {
+export async function getWorkspaceView(pool: Pool | PoolClient, workspaceId: string): Promise<WorkspaceView | null> {
   const { rows } = await pool.query<Row>(
     `SELECT w.id, w.plan, w.status, w.term_start, w.term_end, b.plan_balance, b.purchased_balance, b.overage_used,
-            w.on_demand_enabled, w.on_demand_monthly_limit, w.disabled_features, w.cancel_at, w.retention_until
+            w.on_demand_enabled, w.on_demand_monthly_limit, w.disabled_features, w.cancel_at, w.retention_until,
+            w.low_balance_threshold
      FROM workspaces w LEFT JOIN credit_balances b ON b.workspace_id = w.id WHERE w.id = $1 AND w.${IS_CREATED_WORKSPACE}`,
     [workspaceId],
   );
@@ -54,5 +58,6 @@ export async function getWorkspaceView(pool: Pool, workspaceId: string): Promise
     disabledFeatures: r.disabled_features,
     cancelAt: r.cancel_at?.toISOString() ?? null,
     retentionUntil: r.retention_until?.toISOString() ?? null,
+    lowBalanceThreshold: r.low_balance_threshold,
   };
 }

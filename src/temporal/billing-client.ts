@@ -20,11 +20,13 @@ import {
   purchaseCreditsUpdate,
   resumeUpdate,
   setFeatureUpdate,
+  setLowBalanceThresholdUpdate,
   setOnDemandUpdate,
   setPaymentMethodUpdate,
   stateQuery,
   workflowIdFor,
   type CancelResult,
+  type LowBalanceSetting,
   type PaymentSignal,
   type PlanChangeRequest,
   type PlanChangeResult,
@@ -170,6 +172,15 @@ export class BillingWorkflows {
   setOnDemand(workspaceId: string, settings: OnDemandSettings, requestId?: string): Promise<OnDemandSettings> {
     return this.call(workspaceId, () =>
       this.handle(workspaceId).executeUpdate(setOnDemandUpdate, { args: [settings], updateId: this.updateId('on-demand', requestId) }),
+    );
+  }
+
+  setLowBalanceThreshold(workspaceId: string, setting: LowBalanceSetting, requestId?: string): Promise<LowBalanceSetting> {
+    return this.call(workspaceId, () =>
+      this.handle(workspaceId).executeUpdate(setLowBalanceThresholdUpdate, {
+        args: [setting],
+        updateId: this.updateId('low-balance', requestId),
+      }),
     );
   }
 

@@ -35,11 +35,14 @@ interface Model {
   overage: number;
   shortfall: number;
   term: number;
+  /** Closed by the cancellation's expiry: no debit until a new term opens. */
+  closed: boolean;
   onDemand: { enabled: boolean; monthlyLimit: number };
 }
 
 /** The rules, written out plainly for the model. */
 function modelDebit(m: Model, cost: number, fact: boolean): boolean {
+  if (m.closed) return false;
   const fromPlan = Math.min(cost, m.plan);
   const fromPurchased = Math.min(cost - fromPlan, m.purchased);
   const rest = cost - fromPlan - fromPurchased;
@@ -69,7 +72,7 @@ describe('ledger properties', () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: 60 }), fc.array(opArb, { minLength: 1, maxLength: 25 }), async (planCredits, ops) => {
         const ws = await createTestWorkspace(pool, { planCredits });
-        const m: Model = { plan: planCredits, purchased: 0, overage: 0, shortfall: 0, term: 0, onDemand: { enabled: false, monthlyLimit: 0 } };
+        const m: Model = { plan: planCredits, purchased: 0, overage: 0, shortfall: 0, term: 0, closed: false, onDemand: { enabled: false, monthlyLimit: 0 } };
         const sent: Array<{ input: UsageInput; outcome: UsageOutcome }> = [];
         let step = 0;
         for (const op of ops) {
@@ -89,11 +92,12 @@ describe('ledger properties', () => {
             case 'expire':
               await expirePlanCredits(pool, { workspaceId: ws, termIndex: m.term, key: `expire-${step}` });
               m.plan = 0;
+              m.closed = true;
               break;
             case 'renew':
               m.term++;
               await openTerm(pool, { workspaceId: ws, termIndex: m.term, termStart: TERM_START + m.term, termEnd: TERM_END + m.term, plan: 'free', planCredits: op.planCredits, planPriceCents: 0 });
-              Object.assign(m, { plan: op.planCredits, overage: 0, shortfall: 0 });
+              Object.assign(m, { plan: op.planCredits, overage: 0, shortfall: 0, closed: false });
               break;
             case 'onDemand':
               await pool.query(`UPDATE workspaces SET on_demand_enabled = $2, on_demand_monthly_limit = $3 WHERE id = $1`, [ws, op.enabled, op.monthlyLimit]);

@@ -44,6 +44,7 @@ const WRITE_BODIES: Record<string, unknown> = {
   'POST /v1/workspaces/{id}/purchases': { credits: 100, idempotencyKey: 'read-token-buy' },
   'PUT /v1/workspaces/{id}/on-demand': { enabled: true, monthlyLimit: 5 },
   'PUT /v1/workspaces/{id}/features/{feature}': { enabled: false },
+  'PUT /v1/workspaces/{id}/low-balance': { threshold: 3 },
   'POST /v1/workspaces/{id}/usage': usageBody('read-token-usage'),
 };
 

@@ -109,6 +109,8 @@ function validBody(route: DocRoute, variant = 0): unknown {
       return { enabled: true, monthlyLimit: 50 };
     case 'PUT /v1/workspaces/{id}/features/{feature}':
       return { enabled: false };
+    case 'PUT /v1/workspaces/{id}/low-balance':
+      return { threshold: variant === 3 ? null : 10 };
     case 'POST /v1/workspaces/{id}/usage':
       return usageBody(next('use'));
     case 'POST /v1/stripe/webhook':

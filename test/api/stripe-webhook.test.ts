@@ -169,14 +169,81 @@ describe('POST /v1/stripe/webhook', () => {
     expect(signals).toHaveLength(0);
   });
 
-  it('does not record an event it could not deliver, so the redelivery is routed', async () => {
+  it('an event it could not deliver stays undelivered, so the redelivery is routed', async () => {
     const body = JSON.stringify(paymentEvent('payment_intent.succeeded'));
+    const { id } = JSON.parse(body) as { id: string };
     failSignals = 1;
     const first = await post(body, signed(body));
     expect(first.statusCode).toBe(503);
+    const { rows } = await pool.query(`SELECT delivered_at FROM stripe_webhook_events WHERE event_id = $1`, [id]);
+    expect(rows).toEqual([{ delivered_at: null }]);
     const again = await post(body, signed(body));
     expect(again.json()).toMatchObject({ duplicate: false, routed: true });
     expect(signals).toHaveLength(1);
+    const third = await post(body, signed(body));
+    expect(third.json()).toEqual({ received: true, duplicate: true, routed: false });
+    expect(signals).toHaveLength(1);
+  });
+
+  it('a copy that arrives while another process delivers the event is refused (503, Stripe retries); once that claim lapses it is delivered', async () => {
+    const body = JSON.stringify(paymentEvent('payment_intent.succeeded'));
+    const { id } = JSON.parse(body) as { id: string };
+    // Another API process recorded it and is signalling right now.
+    await pool.query(
+      `INSERT INTO stripe_webhook_events (event_id, type, workspace_id, invoice_id, payment_intent_id, claimed_until)
+       VALUES ($1, 'payment_intent.succeeded', 'ws-42', 'inv-7', 'pi_123', now() + interval '1 minute')`,
+      [id],
+    );
+    const busy = await post(body, signed(body));
+    expect(busy.statusCode).toBe(503);
+    expect(busy.json<{ error: { code: string } }>().error.code).toBe('event_in_progress');
+    expect(signals).toHaveLength(0);
+    // That process died mid-delivery: its claim runs out and the redelivery signals.
+    await pool.query(`UPDATE stripe_webhook_events SET claimed_until = now() - interval '1 second' WHERE event_id = $1`, [id]);
+    expect((await post(body, signed(body))).json()).toEqual({ received: true, duplicate: false, routed: true });
+    expect(signals).toHaveLength(1);
+  });
+
+  it('holds no Postgres connection while the workflow signal is slow (the usage hot path shares the pool)', async () => {
+    const onePool = createPool(inject('databaseUrl'), 1);
+    let entered!: () => void;
+    const signalling = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const slow = await buildApp({
+      tokens: { api: 'a', read: 'r' },
+      routes: [
+        stripeWebhookRoutes({
+          pool: onePool,
+          webhookSecret: SECRET,
+          signalPayment: async () => {
+            entered();
+            await released; // Temporal taking its time (up to 60 s)
+          },
+        }),
+      ],
+    });
+    try {
+      const body = JSON.stringify(paymentEvent('payment_intent.succeeded'));
+      const pending = slow.inject({
+        method: 'POST',
+        url: '/v1/stripe/webhook',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signed(body) },
+        payload: body,
+      });
+      await signalling;
+      // While the signal waits, the pool's only connection is free for other requests.
+      expect(onePool.totalCount - onePool.idleCount).toBe(0);
+      expect((await onePool.query<{ ok: number }>('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
+      release();
+      const res = await pending;
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ received: true, duplicate: false, routed: true });
+    } finally {
+      release();
+      await slow.close();
+      await onePool.end();
+    }
   });
 
   // Found by test/api/fuzz.test.ts: signed events are read defensively too.

@@ -228,6 +228,7 @@ describe('GET /v1/workspaces/:id', () => {
       disabledFeatures: ['reports'],
       cancelAt: cancelAt.toISOString(),
       retentionUntil: retentionUntil.toISOString(),
+      lowBalanceThreshold: null,
     });
     const missing = await get(`/v1/workspaces/nobody-here`);
     expect(missing.statusCode).toBe(404);

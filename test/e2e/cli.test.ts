@@ -72,7 +72,8 @@ describe('ops CLI against the running service', () => {
     expect(human.stdout).toMatch(new RegExp(`^id\\s+${id}$`, 'm'));
     expect(human.stdout).toMatch(/^plan\s+free$/m);
     expect(human.stdout).toMatch(/^balance\s+\{"plan":22,"purchased":0,"total":22\}$/m);
-    expect(human.stdout).toContain(`workflowUrl       ${uiLink(id)}`);
+    expect(human.stdout.split('\n').find((l) => l.startsWith('workflowUrl '))?.replace(/\s+/, ' ')).toBe(`workflowUrl ${uiLink(id)}`);
+    expect(human.stdout).toMatch(/^lowBalanceThreshold\s+-$/m); // null: the default
     expect(human.stdout).toMatch(/Open invoices:\n\(none\)/);
 
     expect(json).toMatchObject({ workspace: { id, plan: 'free', balance: { plan: 22, purchased: 0, total: 22 } }, openInvoices: [], workflowUrl: uiLink(id) });

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, expect, inject } from 'vitest';
 import { createPool, type Pool } from '../../src/db/pool';
+import type { WorkspaceSnapshot } from '../../src/domain/workspace';
 import { auditBalances } from '../../src/ledger/audit';
 import { grantPurchasedCredits, openTerm } from '../../src/ledger/operations';
 
@@ -82,4 +83,28 @@ export async function countRows(pool: Pool, workspaceId: string) {
     [workspaceId],
   );
   return rows[0]!;
+}
+
+/** A read-model snapshot as the workflow syncs it (term 0 of the test term), with changes. */
+export function workspaceSnapshot<S extends Partial<WorkspaceSnapshot>>(id: string, change: S): WorkspaceSnapshot & S {
+  return {
+    id,
+    name: 'Test workspace',
+    billingEmail: 'billing@example.com',
+    billingAddress: { country: 'US', region: 'CA' },
+    plan: 'free',
+    planCredits: 25,
+    planPriceCents: 0,
+    status: 'active',
+    anchorAt: TERM_START,
+    termIndex: 0,
+    termStart: TERM_START,
+    termEnd: TERM_END,
+    scheduledPlan: null,
+    onDemand: { enabled: false, monthlyLimit: 0 },
+    disabledFeatures: [],
+    cancelAt: null,
+    retentionUntil: null,
+    ...change,
+  };
 }

@@ -1,4 +1,4 @@
-// Every route of SPEC section 7, as OpenAPI spells its path. The contract
+// Every route of SPEC section 7 (plus the API additions noted below), as OpenAPI spells its path. The contract
 // tests check each one's auth answers and that /openapi.json lists them all.
 
 export interface SpecRoute {
@@ -19,6 +19,8 @@ export const SPEC_ROUTES: readonly SpecRoute[] = [
   { method: 'POST', path: '/v1/workspaces/{id}/purchases', bearer: true },
   { method: 'PUT', path: '/v1/workspaces/{id}/on-demand', bearer: true },
   { method: 'PUT', path: '/v1/workspaces/{id}/features/{feature}', bearer: true },
+  // Not in SPEC section 7: rule 11's per-workspace threshold (issue 11).
+  { method: 'PUT', path: '/v1/workspaces/{id}/low-balance', bearer: true },
   { method: 'POST', path: '/v1/workspaces/{id}/usage', bearer: true },
   { method: 'GET', path: '/v1/workspaces/{id}/usage', bearer: true },
   { method: 'GET', path: '/v1/workspaces/{id}/usage/history', bearer: true },

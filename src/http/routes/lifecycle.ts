@@ -8,6 +8,7 @@ import {
   BillingRuleError,
   MAX_ENTERPRISE_CREDITS,
   MAX_ENTERPRISE_PRICE_CENTS,
+  MAX_LOW_BALANCE_THRESHOLD,
   MAX_ON_DEMAND_LIMIT,
   validateCreateRequest,
   type CreateWorkspaceRequest,
@@ -247,6 +248,28 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
           status: 200,
           run: (requestId) => wf.setOnDemand(req.params.id, req.body, requestId),
         }),
+    );
+
+    app.put(
+      '/v1/workspaces/:id/low-balance',
+      {
+        schema: {
+          tags: ['workspaces'],
+          summary: 'Set the credits.low threshold (rule 11); null restores the default percentage of the plan',
+          params: IdParams,
+          headers: IdempotencyHeader,
+          body: Type.Object(
+            {
+              threshold: Type.Union([
+                Type.Integer({ minimum: 0, maximum: MAX_LOW_BALANCE_THRESHOLD, description: 'credits: credits.low when plan + purchased falls below it' }),
+                Type.Null({ description: 'the default: 10% of the plan allocation (pricing config lowBalancePercent)' }),
+              ]),
+            },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (req) => wf.setLowBalanceThreshold(req.params.id, req.body, req.headers['idempotency-key']),
     );
 
     app.put(

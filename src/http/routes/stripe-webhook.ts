@@ -1,15 +1,17 @@
 // POST /v1/stripe/webhook (SPEC section 5): Stripe-signed events, verified on
 // the raw body with the endpoint secret, de-duplicated by event id, and routed
 // to the workspace's workflow as a payment signal. Answers 2xx only once the
-// signal is delivered, so Stripe redelivers anything we could not route. An
+// signal is delivered, so Stripe redelivers anything we could not route; the
+// event is recorded before the signal and no transaction waits on Temporal. An
 // event for a workspace that has no workflow (never created here, or purged)
 // can never be delivered: it is recorded and acknowledged, not refused, so
 // Stripe does not retry it for days (and disable the endpoint).
 import Stripe from 'stripe';
-import { inTransaction, type Pool } from '../../db/pool';
+import type { Pool } from '../../db/pool';
 import type { PaymentSignal } from '../../domain/payment-signal';
 import type { App } from '../app';
 import { ApiError } from '../errors';
+import { claimEvent, markDelivered, releaseClaim } from './stripe-webhook-events';
 
 export interface StripeWebhookDeps {
   pool: Pool;
@@ -76,6 +78,23 @@ function verify(body: unknown, signature: string | string[] | undefined, deps: S
   return event;
 }
 
+/**
+ * Runs deliveries of one event id in this process one after another, so
+ * concurrent copies (Stripe may send an event more than once) wait for the
+ * first instead of answering 'busy'. Across processes the claim does it.
+ */
+const inProcess = new Map<string, Promise<unknown>>();
+async function oneAtATime<T>(eventId: string, fn: () => Promise<T>): Promise<T> {
+  const run = (inProcess.get(eventId) ?? Promise.resolve()).then(fn, fn);
+  const tail = run.catch(() => undefined);
+  inProcess.set(eventId, tail);
+  try {
+    return await run;
+  } finally {
+    if (inProcess.get(eventId) === tail) inProcess.delete(eventId);
+  }
+}
+
 export function stripeWebhookRoutes(deps: StripeWebhookDeps) {
   return (app: App) => {
     // An encapsulated scope, so only this route reads raw bytes (the signature covers them exactly).
@@ -93,30 +112,36 @@ export function stripeWebhookRoutes(deps: StripeWebhookDeps) {
           const event = verify(req.body, req.headers['stripe-signature'], deps);
           const routed = paymentSignalOf(event);
           const pi = event.data.object as { id?: unknown };
-          return inTransaction(deps.pool, async (tx) => {
-            const { rowCount } = await tx.query(
-              `INSERT INTO stripe_webhook_events (event_id, type, workspace_id, invoice_id, payment_intent_id)
-               VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING`,
-              [event.id, event.type, routed?.workspaceId ?? null, routed?.signal.invoiceId ?? null, idOf(pi.id) ?? null],
+          return oneAtATime(event.id, async () => {
+            const claim = await claimEvent(deps.pool, {
+              eventId: event.id,
+              type: event.type,
+              workspaceId: routed?.workspaceId ?? null,
+              invoiceId: routed?.signal.invoiceId ?? null,
+              paymentIntentId: idOf(pi.id) ?? null,
+              deliverable: routed !== null,
+            });
+            if (claim === 'delivered') return { received: true, duplicate: true, routed: false };
+            if (claim === 'busy') throw new ApiError(503, 'event_in_progress', 'another delivery of this event is in progress; Stripe will retry');
+            if (!routed) return { received: true, duplicate: false, routed: false };
+            // After the commit: no connection is held while Temporal answers (up to 60 s).
+            const delivered = await deps.signalPayment(routed.workspaceId, routed.signal).then(
+              () => true,
+              async (err: unknown) => {
+                if (err instanceof ApiError && err.statusCode === 404) return false;
+                req.log.error({ err, eventId: event.id }, 'stripe webhook: signalling the workflow failed');
+                await releaseClaim(deps.pool, event.id);
+                throw new ApiError(503, 'signal_failed', 'could not deliver the event to the workspace; Stripe will retry');
+              },
             );
-            if (!rowCount) return { received: true, duplicate: true, routed: false };
-            if (routed) {
-              // Inside the transaction: if signalling fails, the event is not recorded and Stripe's redelivery retries it.
-              const delivered = await deps.signalPayment(routed.workspaceId, routed.signal).then(
-                () => true,
-                (err: unknown) => {
-                  if (err instanceof ApiError && err.statusCode === 404) return false;
-                  req.log.error({ err, eventId: event.id }, 'stripe webhook: signalling the workflow failed');
-                  throw new ApiError(503, 'signal_failed', 'could not deliver the event to the workspace; Stripe will retry');
-                },
-              );
-              if (!delivered) {
-                // No workflow will ever take it: keep the record (with its workspace and invoice) and acknowledge.
-                req.log.warn({ eventId: event.id, workspaceId: routed.workspaceId }, 'stripe webhook: event for an unknown workspace ignored');
-                return { received: true, duplicate: false, routed: false, ignored: 'unknown_workspace' };
-              }
+            // A crash before this line means one more signal on redelivery: the workflow drops it by event id.
+            await markDelivered(deps.pool, event.id);
+            if (!delivered) {
+              // No workflow will ever take it: keep the record (with its workspace and invoice) and acknowledge.
+              req.log.warn({ eventId: event.id, workspaceId: routed.workspaceId }, 'stripe webhook: event for an unknown workspace ignored');
+              return { received: true, duplicate: false, routed: false, ignored: 'unknown_workspace' };
             }
-            return { received: true, duplicate: false, routed: routed !== null };
+            return { received: true, duplicate: false, routed: true };
           });
         },
       );

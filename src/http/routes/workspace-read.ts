@@ -16,6 +16,9 @@ const WorkspaceViewSchema = Type.Object({
   disabledFeatures: Type.Array(Type.String()),
   cancelAt: Type.Union([Instant, Type.Null()]),
   retentionUntil: Type.Union([Instant, Type.Null()]),
+  lowBalanceThreshold: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'credits.low threshold in credits; null = the default, 10% of the plan allocation',
+  }),
 });
 
 /** GET /v1/workspaces/:id: plan, status, term, balance and settings, from the read model. */
