@@ -21,6 +21,8 @@ export const FailureCodes = {
   paymentMethodRejected: 'payment_method_rejected', // 402
   conflict: 'conflict', // 409
   invalidState: 'invalid_state', // 409
+  /** A plan change while the term-end step (renewal or cancellation) is blocked: nothing was charged; try again later. */
+  renewalPending: 'renewal_pending', // 409
 } as const;
 
 export interface PlanChangeRequest {
@@ -64,7 +66,13 @@ export interface CreateResult {
 export interface UnpaidInvoice {
   invoiceId: string;
   kind: 'renewal';
+  /** Charge attempts made (the next one's number is attempts + 1: it names its Stripe idempotency key). */
   attempts: number;
+  /**
+   * Of those, attempts made outside the dunning schedule (at once after a new card or a successful
+   * payment): they do not move the 1/3/7-day retries (absent in states from older runs: 0).
+   */
+  extraAttempts?: number;
   firstFailedAt: number;
   lastReason: string;
 }

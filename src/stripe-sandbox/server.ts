@@ -31,6 +31,7 @@ import {
 } from './errors';
 import { FormError, parseForm, type FormObject } from './form';
 import { emptyData, newId, SandboxObjects, type ChargeRecord, type PaymentIntent, type SandboxData } from './objects';
+import { TEST_CARDS } from './test-cards';
 import { makeEvent, WebhookSender, type DeliveryRecord, type StripeEvent, type WebhookTarget } from './webhooks';
 
 export interface StripeSandboxOptions {
@@ -216,6 +217,16 @@ export class StripeSandbox {
 
   charges(): ChargeRecord[] {
     return structuredClone(this.objects.data.charges);
+  }
+
+  /**
+   * Charges on `paymentMethodId` behave from now on like those on Stripe's test
+   * card `testCard` (a declining card whose bank starts approving, say).
+   */
+  setCardBehaviour(paymentMethodId: string, testCard: string): void {
+    if (!this.objects.data.paymentMethods[paymentMethodId]) throw new RangeError(`no payment method ${paymentMethodId}`);
+    if (!TEST_CARDS[testCard]) throw new RangeError(`unknown test card ${testCard}`);
+    this.objects.data.testCardOf[paymentMethodId] = testCard;
   }
 
   injectFailures(f: FaultInjection): void {
