@@ -3,6 +3,8 @@
 import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import {
   computeInvoice,
+  type CarriedInvoice,
+  type InvoiceAmounts,
   type InvoiceDocument,
   type InvoiceLine,
   type InvoiceSeller,
@@ -44,6 +46,8 @@ interface InvoiceRow {
   payment_failure_reason: string | null;
   status_note: string | null;
   pdf_status: InvoiceStatus | null;
+  carried_forward_cents: string | number;
+  carried_into: string | null;
 }
 
 interface LineRow {
@@ -58,12 +62,15 @@ interface LineRow {
 
 const INVOICE_COLUMNS = `id, number, business_key, workspace_id, kind, status, period_start, period_end, plan, plan_name,
   plan_price_cents, customer, seller, subtotal_cents, tax_name, tax_rate_bps, tax_cents, total_cents, issued_at,
-  paid_at, payment_intent_id, payment_failure_code, payment_failure_reason, status_note, pdf_status`;
+  paid_at, payment_intent_id, payment_failure_code, payment_failure_reason, status_note, pdf_status, carried_forward_cents,
+  carried_into`;
 
 export interface StoredInvoice extends InvoiceDocument {
   businessKey: string;
   /** The status the stored PDF shows; null before the first render. */
   pdfStatus: InvoiceStatus | null;
+  /** The invoice that bills this one's below-minimum total, once one was issued. */
+  carriedInto: string | null;
 }
 
 const summaryOf = (r: InvoiceRow): InvoiceSummary => ({
@@ -96,6 +103,7 @@ function toInvoice(r: InvoiceRow, lines: LineRow[]): StoredInvoice {
     })),
     subtotalCents: r.subtotal_cents,
     tax: { name: r.tax_name, rateBps: r.tax_rate_bps, amountCents: r.tax_cents },
+    carriedForwardCents: Number(r.carried_forward_cents),
     issuedAt: r.issued_at.getTime(),
     paidAt: r.paid_at ? r.paid_at.getTime() : null,
     paymentReference: r.payment_intent_id,
@@ -105,6 +113,7 @@ function toInvoice(r: InvoiceRow, lines: LineRow[]): StoredInvoice {
         : null,
     statusNote: r.status_note,
     pdfStatus: r.pdf_status,
+    carriedInto: r.carried_into,
   };
 }
 
@@ -121,6 +130,50 @@ function sameRequest(row: InvoiceRow, input: IssueInvoiceInput): InvoiceSummary 
     );
   }
   return summaryOf(row);
+}
+
+const CARRY_FORWARD_NOTE = "Below Stripe's $0.50 minimum card charge: not charged; carried forward to this workspace's next invoice.";
+
+/**
+ * The workspace's below-minimum invoices no invoice has picked up yet, oldest
+ * first, locked until the issuing transaction ends: exactly one invoice carries each.
+ */
+async function lockInvoicesToCarry(tx: PoolClient, workspaceId: string): Promise<Array<CarriedInvoice & { id: string }>> {
+  const { rows } = await tx.query<{ id: string; number: string; total_cents: string; period_start: Date; period_end: Date }>(
+    `SELECT id, number, total_cents, period_start, period_end FROM invoices
+     WHERE workspace_id = $1 AND carry_forward_at IS NOT NULL AND carried_into IS NULL AND status = 'open'
+     ORDER BY issued_at, number
+     FOR UPDATE`,
+    [workspaceId],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    number: r.number,
+    totalCents: Number(r.total_cents),
+    periodStart: r.period_start.getTime(),
+    periodEnd: r.period_end.getTime(),
+  }));
+}
+
+async function markCarriedInto(tx: PoolClient, carried: Array<{ id: string }>, into: InvoiceRow): Promise<void> {
+  if (carried.length === 0) return;
+  await tx.query(
+    `UPDATE invoices SET carried_into = $2, status_note = $3, updated_at = now() WHERE id = ANY($1::uuid[])`,
+    [carried.map((c) => c.id), into.id, `Below Stripe's $0.50 minimum card charge: not charged; carried forward to ${into.number}.`],
+  );
+}
+
+/**
+ * A total below the minimum card charge is not charged: the invoice stays
+ * open, marked carried forward, and the workspace's next invoice bills it.
+ * Repeats change nothing.
+ */
+export async function carryForward(db: Db, invoiceId: string): Promise<void> {
+  await db.query(
+    `UPDATE invoices SET carry_forward_at = now(), status_note = $2, updated_at = now()
+     WHERE id = $1 AND status IN ('open', 'payment_failed') AND carry_forward_at IS NULL`,
+    [invoiceId, CARRY_FORWARD_NOTE],
+  );
 }
 
 /** Thrown inside the issuing transaction when a concurrent issuer stored the same key first. */
@@ -150,20 +203,26 @@ export async function issueInvoice(
   const ws = wsRows[0];
   if (!ws) throw new PermanentInvoiceError('WorkspaceNotFound', `workspace ${input.workspaceId} does not exist`);
 
-  let amounts;
-  try {
-    amounts = computeInvoice(input, pricing, ws.billing_address);
-  } catch (err) {
-    if (err instanceof RangeError) throw new PermanentInvoiceError('InvalidInvoiceInput', err.message);
-    throw err;
-  }
+  const amountsWith = (carried: CarriedInvoice[]): InvoiceAmounts => {
+    try {
+      return computeInvoice(input, pricing, ws.billing_address, carried);
+    } catch (err) {
+      if (err instanceof RangeError) throw new PermanentInvoiceError('InvalidInvoiceInput', err.message);
+      throw err;
+    }
+  };
+  amountsWith([]); // bad input is refused before a number is taken
   // Invoices without a plan line (purchase, final) still show the workspace's plan and base cost.
-  const plan = amounts.plan ?? { id: ws.plan, name: pricing.plans[ws.plan]?.name ?? ws.plan, priceCents: ws.plan_price_cents };
+  const planOf = (amounts: InvoiceAmounts) =>
+    amounts.plan ?? { id: ws.plan, name: pricing.plans[ws.plan]?.name ?? ws.plan, priceCents: ws.plan_price_cents };
   const customer = { name: ws.name, billingEmail: ws.billing_email, billingAddress: ws.billing_address };
   const year = invoiceYear(input.issuedAt);
 
   try {
     const issued = await inTransaction(pool, async (tx) => {
+      const carried = await lockInvoicesToCarry(tx, input.workspaceId);
+      const amounts = amountsWith(carried);
+      const plan = planOf(amounts);
       // The year's counter row stays locked until commit: issuers of one year take turns,
       // and a rollback returns the number, so the sequence has no gaps.
       const { rows: seqRows } = await tx.query<{ last_number: number }>(
@@ -176,9 +235,12 @@ export async function issueInvoice(
       if (sequence > MAX_INVOICES_PER_YEAR) throw new Error(`invoice numbers for ${year} are exhausted`);
       const { rows } = await tx.query<InvoiceRow>(
         `INSERT INTO invoices (number, business_key, workspace_id, kind, period_start, period_end, plan, plan_name,
-           plan_price_cents, customer, seller, subtotal_cents, tax_name, tax_rate_bps, tax_cents, total_cents, issued_at)
+           plan_price_cents, customer, seller, subtotal_cents, tax_name, tax_rate_bps, tax_cents, total_cents, issued_at,
+           status, paid_at, carried_forward_cents)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-           $15, $16, $17)
+           $15, $16, $17,
+           -- nothing due: settled as issued, never charged
+           CASE WHEN $16::bigint = 0 THEN 'paid' ELSE 'open' END, CASE WHEN $16::bigint = 0 THEN $17::timestamptz END, $18)
          ON CONFLICT (business_key) DO NOTHING
          RETURNING ${INVOICE_COLUMNS}`,
         [
@@ -199,10 +261,12 @@ export async function issueInvoice(
           amounts.tax.amountCents,
           amounts.totalCents,
           new Date(input.issuedAt),
+          amounts.carriedForwardCents,
         ],
       );
       const row = rows[0];
       if (!row) throw new KeyAlreadyIssued();
+      await markCarriedInto(tx, carried, row);
       for (const [position, l] of amounts.lines.entries()) {
         await tx.query(
           `INSERT INTO invoice_lines (invoice_id, position, kind, description, quantity, unit_amount_cents, amount_cents,
@@ -280,7 +344,10 @@ async function upsertAttempt(
   );
 }
 
-/** Marks the invoice paid (first payment wins; repeats change nothing). */
+/**
+ * Marks the invoice paid (first payment wins; repeats change nothing), and
+ * with it the below-minimum invoices carried into it (and into those).
+ */
 export async function markPaid(db: Db, invoiceId: string, paymentIntentId: string | null, paidAt: number): Promise<void> {
   await db.query(
     `UPDATE invoices SET status = 'paid', paid_at = $3, payment_intent_id = $2,
@@ -288,6 +355,28 @@ export async function markPaid(db: Db, invoiceId: string, paymentIntentId: strin
      WHERE id = $1 AND status <> 'paid'`,
     [invoiceId, paymentIntentId, new Date(paidAt)],
   );
+  // A second statement, idempotent: a repeat after a crash between the two completes the cascade.
+  await db.query(
+    `WITH RECURSIVE carried (id, via, paid_at) AS (
+       SELECT c.id, p.number, p.paid_at FROM invoices c JOIN invoices p ON p.id = c.carried_into
+       WHERE p.id = $1 AND p.status = 'paid'
+       UNION ALL
+       SELECT c.id, carried.via, carried.paid_at FROM invoices c JOIN carried ON c.carried_into = carried.id
+     )
+     UPDATE invoices i SET status = 'paid', paid_at = carried.paid_at, updated_at = now(),
+       status_note = 'Below Stripe''s $0.50 minimum card charge: carried forward and paid with ' || carried.via || '.'
+     FROM carried WHERE i.id = carried.id AND i.status <> 'paid'`,
+    [invoiceId],
+  );
+}
+
+/** Invoices carried into this one whose stored PDF does not show their current status. */
+export async function carriedWithStalePdf(db: Db, invoiceId: string): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM invoices WHERE carried_into = $1 AND pdf_status IS DISTINCT FROM status ORDER BY issued_at, number`,
+    [invoiceId],
+  );
+  return rows.map((r) => r.id);
 }
 
 export async function recordPaymentSucceeded(pool: Pool, a: PaymentAttemptRecord, paidAt: number): Promise<void> {
@@ -319,12 +408,22 @@ export async function markPaymentFailed(
   );
 }
 
-/** Voids an unpaid invoice (it keeps its number: numbering stays gapless). */
+/**
+ * Voids an unpaid invoice (it keeps its number: numbering stays gapless). The
+ * invoices it carried are released for the workspace's next invoice.
+ */
 export async function voidInvoice(pool: Pool, invoiceId: string, note: string): Promise<void> {
-  const { rowCount } = await pool.query(
-    `UPDATE invoices SET status = 'void', status_note = $2, updated_at = now() WHERE id = $1 AND status IN ('open', 'payment_failed')`,
-    [invoiceId, note],
-  );
+  const rowCount = await inTransaction(pool, async (tx) => {
+    const voided = await tx.query(
+      `UPDATE invoices SET status = 'void', status_note = $2, updated_at = now() WHERE id = $1 AND status IN ('open', 'payment_failed')`,
+      [invoiceId, note],
+    );
+    await tx.query(
+      `UPDATE invoices SET carried_into = NULL, status_note = $2, updated_at = now() WHERE carried_into = $1 AND status = 'open'`,
+      [invoiceId, CARRY_FORWARD_NOTE],
+    );
+    return voided.rowCount;
+  });
   if (rowCount === 0) {
     const invoice = await requireInvoice(pool, invoiceId);
     if (invoice.status === 'paid') throw new PermanentInvoiceError('InvoiceAlreadyPaid', `invoice ${invoice.number} is paid and cannot be voided`);

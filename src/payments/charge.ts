@@ -2,12 +2,12 @@
 import type Stripe from 'stripe';
 import type { Pool } from '../db/pool';
 import { PermanentInvoiceError } from '../invoices/errors';
-import { markPaid, recordPaymentFailed, recordPaymentSucceeded, requireInvoice, voidInvoice } from '../invoices/store';
+import { carryForward, markPaid, recordPaymentFailed, recordPaymentSucceeded, requireInvoice } from '../invoices/store';
 import { PaymentFailedError, PermanentStripeError } from './errors';
 import { classifyStripeError } from './stripe-errors';
 import { chargeIdempotencyKey, createOffSessionPaymentIntent } from './stripe-requests';
 
-/** Stripe's smallest USD charge; smaller totals are written off (see README, Billing rules). */
+/** Stripe's smallest USD charge; smaller totals are carried forward to the next invoice (see README, Billing rules). */
 export const MINIMUM_CHARGE_CENTS = 50;
 
 export interface ChargeResult {
@@ -32,7 +32,7 @@ export async function chargeInvoice(pool: Pool, stripe: Stripe, invoiceId: strin
     return { outcome: 'not_charged' };
   }
   if (invoice.totalCents < MINIMUM_CHARGE_CENTS) {
-    await voidInvoice(pool, invoice.id, `Written off: below the minimum card charge of $0.50, not collected.`);
+    await carryForward(pool, invoice.id); // billed on the workspace's next invoice
     return { outcome: 'not_charged' };
   }
 
