@@ -6,7 +6,8 @@ import { inTransaction, type Pool } from '../db/pool';
 import type { InvoiceStatus } from '../domain/invoice';
 import { writeFileAtomically } from './atomic-file';
 import { renderInvoicePdf } from './pdf';
-import { carriedWithStalePdf, requireInvoice, storePdf, type StoredInvoice } from './store';
+import { carriedWithStalePdf } from './carry-forward';
+import { requireInvoice, storePdf, type StoredInvoice } from './store';
 
 export interface FinalizedInvoice {
   invoiceId: string;

@@ -16,6 +16,7 @@ import { formatInvoiceNumber, invoiceYear, MAX_INVOICES_PER_YEAR } from '../doma
 import type { PricingConfig } from '../domain/pricing';
 import type { BillingAddress } from '../domain/tax';
 import { invoicesIssued } from '../metrics';
+import { lockInvoicesToCarry, markCarriedInto, payCarriedInvoices, releaseCarriedInvoices } from './carry-forward';
 import { PermanentInvoiceError } from './errors';
 
 type Db = Pool | PoolClient;
@@ -130,50 +131,6 @@ function sameRequest(row: InvoiceRow, input: IssueInvoiceInput): InvoiceSummary 
     );
   }
   return summaryOf(row);
-}
-
-const CARRY_FORWARD_NOTE = "Below Stripe's $0.50 minimum card charge: not charged; carried forward to this workspace's next invoice.";
-
-/**
- * The workspace's below-minimum invoices no invoice has picked up yet, oldest
- * first, locked until the issuing transaction ends: exactly one invoice carries each.
- */
-async function lockInvoicesToCarry(tx: PoolClient, workspaceId: string): Promise<Array<CarriedInvoice & { id: string }>> {
-  const { rows } = await tx.query<{ id: string; number: string; total_cents: string; period_start: Date; period_end: Date }>(
-    `SELECT id, number, total_cents, period_start, period_end FROM invoices
-     WHERE workspace_id = $1 AND carry_forward_at IS NOT NULL AND carried_into IS NULL AND status = 'open'
-     ORDER BY issued_at, number
-     FOR UPDATE`,
-    [workspaceId],
-  );
-  return rows.map((r) => ({
-    id: r.id,
-    number: r.number,
-    totalCents: Number(r.total_cents),
-    periodStart: r.period_start.getTime(),
-    periodEnd: r.period_end.getTime(),
-  }));
-}
-
-async function markCarriedInto(tx: PoolClient, carried: Array<{ id: string }>, into: InvoiceRow): Promise<void> {
-  if (carried.length === 0) return;
-  await tx.query(
-    `UPDATE invoices SET carried_into = $2, status_note = $3, updated_at = now() WHERE id = ANY($1::uuid[])`,
-    [carried.map((c) => c.id), into.id, `Below Stripe's $0.50 minimum card charge: not charged; carried forward to ${into.number}.`],
-  );
-}
-
-/**
- * A total below the minimum card charge is not charged: the invoice stays
- * open, marked carried forward, and the workspace's next invoice bills it.
- * Repeats change nothing.
- */
-export async function carryForward(db: Db, invoiceId: string): Promise<void> {
-  await db.query(
-    `UPDATE invoices SET carry_forward_at = now(), status_note = $2, updated_at = now()
-     WHERE id = $1 AND status IN ('open', 'payment_failed') AND carry_forward_at IS NULL`,
-    [invoiceId, CARRY_FORWARD_NOTE],
-  );
 }
 
 /** Thrown inside the issuing transaction when a concurrent issuer stored the same key first. */
@@ -356,28 +313,9 @@ export async function markPaid(db: Db, invoiceId: string, paymentIntentId: strin
     [invoiceId, paymentIntentId, new Date(paidAt)],
   );
   // A second statement, idempotent: a repeat after a crash between the two completes the cascade.
-  await db.query(
-    `WITH RECURSIVE carried (id, via, paid_at) AS (
-       SELECT c.id, p.number, p.paid_at FROM invoices c JOIN invoices p ON p.id = c.carried_into
-       WHERE p.id = $1 AND p.status = 'paid'
-       UNION ALL
-       SELECT c.id, carried.via, carried.paid_at FROM invoices c JOIN carried ON c.carried_into = carried.id
-     )
-     UPDATE invoices i SET status = 'paid', paid_at = carried.paid_at, updated_at = now(),
-       status_note = 'Below Stripe''s $0.50 minimum card charge: carried forward and paid with ' || carried.via || '.'
-     FROM carried WHERE i.id = carried.id AND i.status <> 'paid'`,
-    [invoiceId],
-  );
+  await payCarriedInvoices(db, invoiceId);
 }
 
-/** Invoices carried into this one whose stored PDF does not show their current status. */
-export async function carriedWithStalePdf(db: Db, invoiceId: string): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
-    `SELECT id FROM invoices WHERE carried_into = $1 AND pdf_status IS DISTINCT FROM status ORDER BY issued_at, number`,
-    [invoiceId],
-  );
-  return rows.map((r) => r.id);
-}
 
 export async function recordPaymentSucceeded(pool: Pool, a: PaymentAttemptRecord, paidAt: number): Promise<void> {
   await inTransaction(pool, async (tx) => {
@@ -418,10 +356,7 @@ export async function voidInvoice(pool: Pool, invoiceId: string, note: string): 
       `UPDATE invoices SET status = 'void', status_note = $2, updated_at = now() WHERE id = $1 AND status IN ('open', 'payment_failed')`,
       [invoiceId, note],
     );
-    await tx.query(
-      `UPDATE invoices SET carried_into = NULL, status_note = $2, updated_at = now() WHERE carried_into = $1 AND status = 'open'`,
-      [invoiceId, CARRY_FORWARD_NOTE],
-    );
+    await releaseCarriedInvoices(tx, invoiceId);
     return voided.rowCount;
   });
   if (rowCount === 0) {

@@ -2,7 +2,8 @@
 import type Stripe from 'stripe';
 import type { Pool } from '../db/pool';
 import { PermanentInvoiceError } from '../invoices/errors';
-import { carryForward, markPaid, recordPaymentFailed, recordPaymentSucceeded, requireInvoice } from '../invoices/store';
+import { carryForward } from '../invoices/carry-forward';
+import { markPaid, recordPaymentFailed, recordPaymentSucceeded, requireInvoice } from '../invoices/store';
 import { PaymentFailedError, PermanentStripeError } from './errors';
 import { classifyStripeError } from './stripe-errors';
 import { chargeIdempotencyKey, createOffSessionPaymentIntent } from './stripe-requests';
