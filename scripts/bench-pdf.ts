@@ -107,6 +107,7 @@ function document(i: number, shape: Shape): InvoiceDocument {
     lines,
     subtotalCents,
     tax,
+    carriedForwardCents: 0,
     totalCents: subtotalCents + tax.amountCents,
   };
 }

@@ -22,6 +22,8 @@ export const FailureCodes = {
   paymentRequired: 'payment_required', // 402: unpaid invoices first (details: amountDueCents, invoiceIds)
   conflict: 'conflict', // 409
   invalidState: 'invalid_state', // 409
+  /** A plan change while the term-end step (renewal or cancellation) is blocked: nothing was charged; try again later. */
+  renewalPending: 'renewal_pending', // 409
 } as const;
 
 export interface PlanChangeRequest {
@@ -69,7 +71,13 @@ export interface CreateResult {
 export interface UnpaidInvoice {
   invoiceId: string;
   kind: 'renewal' | 'final';
+  /** Charge attempts made (the next one's number is attempts + 1: it names its Stripe idempotency key). */
   attempts: number;
+  /**
+   * Of those, attempts made outside the dunning schedule (at once after a new card or a successful
+   * payment): they do not move the 1/3/7-day retries (absent in states from older runs: 0).
+   */
+  extraAttempts?: number;
   firstFailedAt: number;
   lastReason: string;
   /** Absent in states from older runs. */

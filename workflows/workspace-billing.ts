@@ -102,6 +102,8 @@ export interface WorkspaceState {
   paymentMethod: string | null;
   unpaid: UnpaidInvoice[];
   pendingPayments: PaymentSignal[];
+  /** A charge succeeded while invoices were unpaid: the main loop retries them at once (absent in older states). */
+  collectUnpaid?: boolean;
   seenPaymentEvents: string[];
   /** Results of recent mutating updates by update id: retries across runs get the first answer. */
   results: Array<[string, unknown]>;
@@ -141,6 +143,11 @@ const SIGNUP_ATTEMPTS = 'signup-attempts';
 const RENEWAL_CURRENT_CATALOG = 'renewal-current-catalog';
 /** Cancellation and retention keep unpaid invoices collectable; re-subscribing collects them first. */
 const RETENTION_COLLECTS_DEBT = 'retention-collects-debt';
+/** A successful payment collects the other unpaid invoices at once. */
+const PATCH_COLLECT_AFTER_PAYMENT = 'collect-unpaid-after-successful-payment';
+
+/** Dunning attempts on the 1/3/7-day schedule (attempts at once after a new card or a payment do not count). */
+const scheduledAttempts = (u: UnpaidInvoice) => u.attempts - (u.extraAttempts ?? 0);
 
 function remember<T>(list: Array<[string, T]>, key: string, value: T): void {
   const i = list.findIndex(([k]) => k === key);
@@ -221,6 +228,8 @@ export class WorkspaceBilling {
   private busy = false;
   /** Why the main loop is stuck, shown to ops in the UI's current details. */
   private blocked: string | null = null;
+  /** The term-end step (renewal or cancellation) has started and not finished: it may be blocked part-way. */
+  private endingTerm = false;
   private readonly act: ActivityCall;
   private readonly importedAnchor: number | undefined;
 
@@ -303,21 +312,31 @@ export class WorkspaceBilling {
     if (ms > 0) {
       const summary = wakeAt === term.end ? `Wait for term ${term.index} to end ${iso(term.end)}` : `Wait for payment retry ${iso(wakeAt)}`;
       await condition(
-        () => this.s.pendingPayments.length > 0 || this.s.phase !== 'subscribed' || workflowInfo().continueAsNewSuggested,
+        () =>
+          this.s.pendingPayments.length > 0 ||
+          this.s.collectUnpaid === true ||
+          this.s.phase !== 'subscribed' ||
+          workflowInfo().continueAsNewSuggested,
         ms,
         { summary },
       );
     }
     if (this.s.phase !== 'subscribed') return false;
     if (this.s.pendingPayments.length > 0) await this.step(() => this.applyPaymentSignals());
+    if (this.s.collectUnpaid) await this.step(() => this.retryUnpaid('all'));
     if (this.nextDunningRetry() !== null && this.nextDunningRetry()! <= Date.now()) {
-      await this.step(() => this.retryUnpaid(false));
+      await this.step(() => this.retryUnpaid('due'));
     }
     if (Date.now() >= this.term().end && this.s.phase === 'subscribed') {
       const ending = this.term();
-      await this.step(() =>
-        this.s.cancelAt !== null && this.s.cancelAt <= ending.end ? this.endSubscription() : this.renew(ending.index + 1),
-      );
+      this.endingTerm = true;
+      try {
+        await this.step(() =>
+          this.s.cancelAt !== null && this.s.cancelAt <= ending.end ? this.endSubscription() : this.renew(ending.index + 1),
+        );
+      } finally {
+        this.endingTerm = false;
+      }
       return true;
     }
     return false;
@@ -344,8 +363,9 @@ export class WorkspaceBilling {
     if (this.s.phase !== 'retention') return true; // re-subscribed: new anchor, new run
     if (collects) {
       if (this.s.pendingPayments.length > 0) await this.step(() => this.applyPaymentSignals());
+      if (this.s.collectUnpaid) await this.step(() => this.retryUnpaid('all'));
       const due = this.nextDunningRetry();
-      if (due !== null && due <= Date.now()) await this.step(() => this.retryUnpaid(false));
+      if (due !== null && due <= Date.now()) await this.step(() => this.retryUnpaid('due'));
       if ((this.s.phase as Phase) !== 'retention') return true;
     }
     if (Date.now() < until) return false;
@@ -570,7 +590,7 @@ export class WorkspaceBilling {
 
   /** Retries every unpaid invoice with the card on file now; what stays unpaid refuses the re-subscription with the amount due. */
   private async collectUnpaidBeforeResubscribing(): Promise<void> {
-    await this.retryUnpaid(true);
+    await this.retryUnpaid('all');
     if (this.s.unpaid.length === 0) return;
     const amountDueCents = this.s.unpaid.reduce((sum, u) => sum + (u.totalCents ?? 0), 0);
     const invoiceIds = this.s.unpaid.map((u) => u.invoiceId);
@@ -592,19 +612,26 @@ export class WorkspaceBilling {
   private nextDunningRetry(): number | null {
     let next: number | null = null;
     for (const u of this.s.unpaid) {
-      const at = dunningRetryAt(u.firstFailedAt, u.attempts);
+      const at = dunningRetryAt(u.firstFailedAt, scheduledAttempts(u));
       if (at !== null && (next === null || at < next)) next = at;
     }
     return next;
   }
 
-  /** Retries due unpaid renewal invoices (or all of them, after a new payment method). */
-  private async retryUnpaid(all: boolean): Promise<void> {
+  /**
+   * Charges unpaid renewal invoices again: those whose dunning retry is due, or
+   * all of them at once (a new card while past due, a payment that just
+   * succeeded). Retries at once are extra attempts: they keep the schedule.
+   */
+  private async retryUnpaid(which: 'due' | 'all'): Promise<void> {
     for (const u of [...this.s.unpaid]) {
-      const due = dunningRetryAt(u.firstFailedAt, u.attempts);
-      if (!all && (due === null || due > Date.now())) continue;
+      if (which === 'due') {
+        const due = dunningRetryAt(u.firstFailedAt, scheduledAttempts(u));
+        if (due === null || due > Date.now()) continue;
+      }
       const reason = await this.chargeById(u.invoiceId, u.attempts + 1);
       u.attempts += 1;
+      if (which === 'all') u.extraAttempts = (u.extraAttempts ?? 0) + 1;
       if (reason === null) {
         this.s.unpaid = this.s.unpaid.filter((x) => x.invoiceId !== u.invoiceId);
         await this.act('Re-render paid invoice').finalizeInvoice({ invoiceId: u.invoiceId });
@@ -612,11 +639,21 @@ export class WorkspaceBilling {
         u.lastReason = reason;
       }
     }
+    // Every unpaid invoice was just tried: nothing left to collect at once.
+    if (which === 'all') this.s.collectUnpaid = false;
     await this.updatePaymentStatus();
   }
 
+  /**
+   * Rule 13: a payment that succeeds proves the card works: the unpaid invoices
+   * are retried at once (by the main loop) and the status follows the outcome.
+   */
+  private paymentSucceeded(): void {
+    if (this.s.unpaid.length > 0 && patched(PATCH_COLLECT_AFTER_PAYMENT)) this.s.collectUnpaid = true;
+  }
+
   private async updatePaymentStatus(): Promise<void> {
-    const exhausted = this.s.unpaid.some((u) => u.attempts >= MAX_PAYMENT_ATTEMPTS);
+    const exhausted = this.s.unpaid.some((u) => scheduledAttempts(u) >= MAX_PAYMENT_ATTEMPTS);
     const next: WorkspaceStatus = exhausted ? 'past_due' : 'active';
     if ((this.s.status === 'active' || this.s.status === 'past_due') && next !== this.s.status) {
       this.s.status = next;
@@ -658,6 +695,7 @@ export class WorkspaceBilling {
       await this.act('Re-render invoice with its refund').finalizeInvoice({ invoiceId: sig.invoiceId });
     }
     if (settled.invoiceStatus === 'paid') this.s.unpaid = this.s.unpaid.filter((u) => u.invoiceId !== sig.invoiceId);
+    if (settled.outcome === 'paid' || settlesUnpaid) this.paymentSucceeded();
   }
 
   /** Before SETTLE_EVERY_PAYMENT_SIGNAL: kept so histories recorded with it replay. */
@@ -684,7 +722,8 @@ export class WorkspaceBilling {
 
   private async chargeById(invoiceId: string, attempt: number, summary = `Charge invoice, attempt ${attempt}`): Promise<string | null> {
     try {
-      await this.act(summary).chargeInvoice({ invoiceId, attempt });
+      const result = await this.act(summary).chargeInvoice({ invoiceId, attempt });
+      if (result.outcome === 'paid') this.paymentSucceeded();
       return null;
     } catch (err) {
       const reason = paymentFailureReason(err);
@@ -790,9 +829,16 @@ export class WorkspaceBilling {
 
   // ---- message handlers ------------------------------------------------------
 
-  /** Runs state-changing work one at a time (the safe-message-handlers pattern). */
-  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    await condition(() => !this.busy && this.pricing !== null);
+  /**
+   * Runs state-changing work one at a time (the safe-message-handlers pattern),
+   * once `ready` also holds.
+   */
+  private async exclusive<T>(fn: () => Promise<T>, ready: () => boolean = () => true): Promise<T> {
+    const free = () => !this.busy && this.pricing !== null && ready();
+    // Several waiters can be released in one pass over the conditions: the first to resume takes the lock, the others wait again.
+    do {
+      await condition(free);
+    } while (!free());
     this.busy = true;
     try {
       return await fn();
@@ -826,15 +872,32 @@ export class WorkspaceBilling {
     }
   }
 
+  /**
+   * True from the end of a term until its renewal (or cancellation) step has
+   * finished, also while that step is blocked and sleeping outside `exclusive`.
+   */
+  private termEndPending(): boolean {
+    return this.endingTerm || (this.s.phase === 'subscribed' && Date.now() >= this.term().end);
+  }
+
+  /**
+   * A plan change applies to the term in force: it waits for a renewal that is
+   * merely due (the main loop runs it at once), and is let in while the
+   * term-end step is blocked only to be refused (`onChangePlan`).
+   */
+  private planChangeMayRun(): boolean {
+    return !this.termEndPending() || this.blocked !== null;
+  }
+
   /** Answers a retried update (same update id, possibly after continue-as-new) with its first result. */
-  private async once<T>(fn: (requestId: string) => Promise<T>): Promise<T> {
+  private async once<T>(fn: (requestId: string) => Promise<T>, ready?: () => boolean): Promise<T> {
     const id = currentUpdateInfo()?.id ?? '';
     const seen = this.s.results.find(([k]) => k === id);
     if (seen) return seen[1] as T;
     const refused = this.s.refusals?.find(([k]) => k === id);
     if (refused) throw ApplicationFailure.create({ ...refused[1], nonRetryable: true });
     try {
-      const result = await this.exclusive(() => fn(id));
+      const result = await this.exclusive(() => fn(id), ready);
       remember(this.s.results, id, result);
       return result;
     } catch (err) {
@@ -881,7 +944,7 @@ export class WorkspaceBilling {
       },
     });
 
-    setHandler(changePlanUpdate, (req) => this.once((id) => this.onChangePlan(req, id)), {
+    setHandler(changePlanUpdate, (req) => this.once((id) => this.onChangePlan(req, id), () => this.planChangeMayRun()), {
       validator: (req) => {
         this.requireSubscribed('change the plan');
         rule(() => validateRequestText(req));
@@ -955,6 +1018,13 @@ export class WorkspaceBilling {
   private async onChangePlan(req: PlanChangeRequest, requestId: string): Promise<PlanChangeResult> {
     const enterprise = req.enterprise ?? null;
     const target = rule(() => resolvePlan(this.pricing!, req.plan, enterprise));
+    if (this.termEndPending()) {
+      // The term-end step is blocked part-way: nothing is charged or changed until it has finished.
+      throw failure(
+        FailureCodes.renewalPending,
+        'the renewal at the end of the current term has not completed yet (it is being retried); nothing was charged: try the plan change again later',
+      );
+    }
     if (this.s.phase === 'retention') {
       await this.resubscribe(req.plan, enterprise, requestId);
       return { effective: 'immediately', plan: req.plan, currentPlan: this.s.plan, effectiveAt: this.s.anchor };
@@ -1136,7 +1206,7 @@ export class WorkspaceBilling {
   private async onSetPaymentMethod(req: { paymentMethod: string }): Promise<{ paymentMethod: string }> {
     await this.attachPaymentMethod(req.paymentMethod);
     // A past-due account is locked out: try its unpaid invoices with the new card at once.
-    if (this.s.status === 'past_due') await this.retryUnpaid(true);
+    if (this.s.status === 'past_due') await this.retryUnpaid('all');
     return { paymentMethod: req.paymentMethod };
   }
 }

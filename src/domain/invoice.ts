@@ -14,7 +14,16 @@ export const INVOICE_KINDS: readonly InvoiceKind[] = ['renewal', 'upgrade', 'cre
 export type InvoiceStatus = 'open' | 'paid' | 'payment_failed' | 'void';
 export const INVOICE_STATUSES: readonly InvoiceStatus[] = ['open', 'paid', 'payment_failed', 'void'];
 
-export type InvoiceLineKind = 'base_fee' | 'upgrade_proration' | 'credit_purchase' | 'overage';
+/** `carried_forward`: the total of an earlier invoice below the minimum card charge, tax included (not taxed again). */
+export type InvoiceLineKind = 'base_fee' | 'upgrade_proration' | 'credit_purchase' | 'overage' | 'carried_forward';
+
+/** An earlier invoice of the workspace, below the minimum card charge, whose total is carried into the one being issued. */
+export interface CarriedInvoice {
+  number: string;
+  totalCents: number;
+  periodStart: Instant;
+  periodEnd: Instant;
+}
 
 /** What the workflow asks for; `key` makes issuing idempotent. */
 export interface IssueInvoiceInput {
@@ -98,8 +107,12 @@ export interface InvoiceAmounts {
   /** The plan the invoice is about, when the input names one (renewal, upgrade). */
   plan: InvoicePlan | null;
   lines: InvoiceLine[];
+  /** The lines of this invoice's own sales, the base of its tax (carried-forward lines are not in it). */
   subtotalCents: number;
   tax: InvoiceTax;
+  /** Totals of earlier invoices carried into this one (their `carried_forward` lines), tax included. */
+  carriedForwardCents: number;
+  /** subtotal + tax + carried forward */
   totalCents: number;
 }
 
@@ -140,8 +153,16 @@ export function validateIssueInput(input: IssueInvoiceInput, pricing: PricingCon
 
 const planName = (pricing: PricingConfig, plan: PlanId) => pricing.plans[plan]?.name ?? plan;
 
-/** Lines, subtotal, tax (by billing address, half-up) and total of an invoice. */
-export function computeInvoice(input: IssueInvoiceInput, pricing: PricingConfig, address: BillingAddress): InvoiceAmounts {
+/**
+ * Lines, subtotal, tax (by billing address, half-up) and total of an invoice;
+ * `carried` are earlier below-minimum invoices whose totals it also bills.
+ */
+export function computeInvoice(
+  input: IssueInvoiceInput,
+  pricing: PricingConfig,
+  address: BillingAddress,
+  carried: readonly CarriedInvoice[] = [],
+): InvoiceAmounts {
   validateIssueInput(input, pricing);
   const lines: InvoiceLine[] = [];
   let plan: InvoicePlan | null = null;
@@ -207,7 +228,23 @@ export function computeInvoice(input: IssueInvoiceInput, pricing: PricingConfig,
   if (!Number.isSafeInteger(subtotalCents)) throw new RangeError('invoice subtotal exceeds the safe integer range');
   const rate = taxRateFor(address, pricing.taxRates);
   const tax: InvoiceTax = { name: rate.name, rateBps: rate.rateBps, amountCents: taxCents(subtotalCents, rate.rateBps) };
-  return { plan, lines, subtotalCents, tax, totalCents: subtotalCents + tax.amountCents };
+
+  for (const c of carried) {
+    assertNonNegativeInt(c.totalCents, 'carried totalCents');
+    lines.push({
+      kind: 'carried_forward',
+      description: `Carried forward from ${c.number} (below the minimum card charge; tax included)`,
+      quantity: 1,
+      unitAmountCents: c.totalCents,
+      amountCents: c.totalCents,
+      periodStart: c.periodStart,
+      periodEnd: c.periodEnd,
+    });
+  }
+  const carriedForwardCents = carried.reduce((sum, c) => sum + c.totalCents, 0);
+  const totalCents = subtotalCents + tax.amountCents + carriedForwardCents;
+  if (!Number.isSafeInteger(totalCents)) throw new RangeError('invoice total exceeds the safe integer range');
+  return { plan, lines, subtotalCents, tax, carriedForwardCents, totalCents };
 }
 
 /** The customer block, snapshotted from the workspace when the invoice is issued. */

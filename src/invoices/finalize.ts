@@ -6,6 +6,7 @@ import { inTransaction, type Pool } from '../db/pool';
 import type { InvoiceStatus } from '../domain/invoice';
 import { writeFileAtomically } from './atomic-file';
 import { renderInvoicePdf } from './pdf';
+import { carriedWithStalePdf } from './carry-forward';
 import { requireInvoice, storePdf, type StoredInvoice } from './store';
 
 export interface FinalizedInvoice {
@@ -29,6 +30,7 @@ export function invoiceFinalizedPayload(inv: StoredInvoice, fileName: string) {
     subtotalCents: inv.subtotalCents,
     taxCents: inv.tax.amountCents,
     taxRateBps: inv.tax.rateBps,
+    carriedForwardCents: inv.carriedForwardCents,
     totalCents: inv.totalCents,
     periodStart: iso(inv.periodStart),
     periodEnd: iso(inv.periodEnd),
@@ -40,7 +42,17 @@ export function invoiceFinalizedPayload(inv: StoredInvoice, fileName: string) {
   };
 }
 
+/**
+ * Renders and delivers the invoice as it now stands; then the below-minimum
+ * invoices carried into it whose status changed with it (paid along with it).
+ */
 export async function finalizeInvoice(pool: Pool, outboxDir: string, invoiceId: string): Promise<FinalizedInvoice> {
+  const finalized = await finalizeOne(pool, outboxDir, invoiceId);
+  for (const carriedId of await carriedWithStalePdf(pool, invoiceId)) await finalizeInvoice(pool, outboxDir, carriedId);
+  return finalized;
+}
+
+async function finalizeOne(pool: Pool, outboxDir: string, invoiceId: string): Promise<FinalizedInvoice> {
   const invoice = await requireInvoice(pool, invoiceId);
   const pdf = await renderInvoicePdf(invoice);
   const fileName = `${invoice.number}.pdf`;

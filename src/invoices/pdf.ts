@@ -60,11 +60,11 @@ function taxLabel(tax: InvoiceDocument['tax']): string {
 function statusSentence(inv: InvoiceDocument): string {
   switch (inv.status) {
     case 'paid':
-      return inv.paymentReference
-        ? `Paid in full on ${formatDate(inv.paidAt ?? inv.issuedAt)} by card (payment reference ${inv.paymentReference}).`
-        : 'Nothing is due on this invoice.';
+      if (inv.paymentReference) return `Paid in full on ${formatDate(inv.paidAt ?? inv.issuedAt)} by card (payment reference ${inv.paymentReference}).`;
+      return inv.statusNote ?? 'Nothing is due on this invoice.';
     case 'open':
-      return `Amount due: ${formatUsd(inv.totalCents)}. It will be charged to the card on file; nothing to do.`;
+      // A below-minimum total says where it is carried forward to.
+      return inv.statusNote ?? `Amount due: ${formatUsd(inv.totalCents)}. It will be charged to the card on file; nothing to do.`;
     case 'payment_failed':
       return `Payment failed${inv.paymentFailure?.reason ? `: ${inv.paymentFailure.reason}` : '.'} Amount due: ${formatUsd(inv.totalCents)}. Please update the payment method; the charge will be retried.`;
     case 'void':
@@ -200,10 +200,12 @@ export function renderInvoicePdf(inv: InvoiceDocument, size: PageSize = pageSize
   const totals: Array<[string, string, boolean]> = [
     ['Subtotal', formatUsd(inv.subtotalCents), false],
     [taxLabel(inv.tax), formatUsd(inv.tax.amountCents), false],
+    ...(inv.carriedForwardCents > 0 ? [['Carried forward (tax included)', formatUsd(inv.carriedForwardCents), false] as [string, string, boolean]] : []),
     ['Total (USD)', formatUsd(inv.totalCents), true],
     ['Amount paid', formatUsd(paid), false],
     ['Amount due', formatUsd(inv.status === 'void' ? 0 : inv.totalCents - paid), true],
   ];
+  const totalRow = totals.length - 3;
   if (y + totals.length * 18 + 60 > bottom) {
     doc.addPage();
     y = MARGIN;
@@ -212,8 +214,9 @@ export function renderInvoicePdf(inv: InvoiceDocument, size: PageSize = pageSize
   const totalsLabelX = left + width * 0.45;
   const totalsLabelW = width * 0.35;
   for (const [i, [k, v, strong]] of totals.entries()) {
-    if (i === 2 || i === 3) {
-      doc.moveTo(totalsLabelX, y - 3).lineTo(right, y - 3).lineWidth(i === 2 ? 1 : 0.5).strokeColor(i === 2 ? INK : RULE).stroke();
+    if (i === totalRow || i === totalRow + 1) {
+      const strongRule = i === totalRow;
+      doc.moveTo(totalsLabelX, y - 3).lineTo(right, y - 3).lineWidth(strongRule ? 1 : 0.5).strokeColor(strongRule ? INK : RULE).stroke();
       y += 3;
     }
     doc.font(strong ? 'bold' : 'regular').fontSize(strong ? 10.5 : 9.5).fillColor(INK);

@@ -4,6 +4,8 @@ import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import {
   computeInvoice,
   invoiceFingerprint,
+  type CarriedInvoice,
+  type InvoiceAmounts,
   type InvoiceDocument,
   type InvoiceLine,
   type InvoiceSeller,
@@ -15,6 +17,7 @@ import { formatInvoiceNumber, invoiceYear, MAX_INVOICES_PER_YEAR } from '../doma
 import type { PricingConfig } from '../domain/pricing';
 import type { BillingAddress } from '../domain/tax';
 import { invoicesIssued } from '../metrics';
+import { lockInvoicesToCarry, markCarriedInto, payCarriedInvoices, releaseCarriedInvoices } from './carry-forward';
 import { PermanentInvoiceError } from './errors';
 
 type Db = Pool | PoolClient;
@@ -46,6 +49,8 @@ interface InvoiceRow {
   status_note: string | null;
   pdf_status: InvoiceStatus | null;
   content_fingerprint: string | null;
+  carried_forward_cents: string | number;
+  carried_into: string | null;
 }
 
 interface LineRow {
@@ -60,12 +65,15 @@ interface LineRow {
 
 const INVOICE_COLUMNS = `id, number, business_key, workspace_id, kind, status, period_start, period_end, plan, plan_name,
   plan_price_cents, customer, seller, subtotal_cents, tax_name, tax_rate_bps, tax_cents, total_cents, issued_at,
-  paid_at, payment_intent_id, payment_failure_code, payment_failure_reason, status_note, pdf_status, content_fingerprint`;
+  paid_at, payment_intent_id, payment_failure_code, payment_failure_reason, status_note, pdf_status, content_fingerprint,
+  carried_forward_cents, carried_into`;
 
 export interface StoredInvoice extends InvoiceDocument {
   businessKey: string;
   /** The status the stored PDF shows; null before the first render. */
   pdfStatus: InvoiceStatus | null;
+  /** The invoice that bills this one's below-minimum total, once one was issued. */
+  carriedInto: string | null;
 }
 
 const summaryOf = (r: InvoiceRow): InvoiceSummary => ({
@@ -98,6 +106,7 @@ function toInvoice(r: InvoiceRow, lines: LineRow[]): StoredInvoice {
     })),
     subtotalCents: r.subtotal_cents,
     tax: { name: r.tax_name, rateBps: r.tax_rate_bps, amountCents: r.tax_cents },
+    carriedForwardCents: Number(r.carried_forward_cents),
     issuedAt: r.issued_at.getTime(),
     paidAt: r.paid_at ? r.paid_at.getTime() : null,
     paymentReference: r.payment_intent_id,
@@ -107,6 +116,7 @@ function toInvoice(r: InvoiceRow, lines: LineRow[]): StoredInvoice {
         : null,
     statusNote: r.status_note,
     pdfStatus: r.pdf_status,
+    carriedInto: r.carried_into,
   };
 }
 
@@ -160,20 +170,26 @@ export async function issueInvoice(
   const ws = wsRows[0];
   if (!ws) throw new PermanentInvoiceError('WorkspaceNotFound', `workspace ${input.workspaceId} does not exist`);
 
-  let amounts;
-  try {
-    amounts = computeInvoice(input, pricing, ws.billing_address);
-  } catch (err) {
-    if (err instanceof RangeError) throw new PermanentInvoiceError('InvalidInvoiceInput', err.message);
-    throw err;
-  }
+  const amountsWith = (carried: CarriedInvoice[]): InvoiceAmounts => {
+    try {
+      return computeInvoice(input, pricing, ws.billing_address, carried);
+    } catch (err) {
+      if (err instanceof RangeError) throw new PermanentInvoiceError('InvalidInvoiceInput', err.message);
+      throw err;
+    }
+  };
+  amountsWith([]); // bad input is refused before a number is taken
   // Invoices without a plan line (purchase, final) still show the workspace's plan and base cost.
-  const plan = amounts.plan ?? { id: ws.plan, name: pricing.plans[ws.plan]?.name ?? ws.plan, priceCents: ws.plan_price_cents };
+  const planOf = (amounts: InvoiceAmounts) =>
+    amounts.plan ?? { id: ws.plan, name: pricing.plans[ws.plan]?.name ?? ws.plan, priceCents: ws.plan_price_cents };
   const customer = { name: ws.name, billingEmail: ws.billing_email, billingAddress: ws.billing_address };
   const year = invoiceYear(input.issuedAt);
 
   try {
     const issued = await inTransaction(pool, async (tx) => {
+      const carried = await lockInvoicesToCarry(tx, input.workspaceId);
+      const amounts = amountsWith(carried);
+      const plan = planOf(amounts);
       // The year's counter row stays locked until commit: issuers of one year take turns,
       // and a rollback returns the number, so the sequence has no gaps.
       const { rows: seqRows } = await tx.query<{ last_number: number }>(
@@ -187,9 +203,11 @@ export async function issueInvoice(
       const { rows } = await tx.query<InvoiceRow>(
         `INSERT INTO invoices (number, business_key, workspace_id, kind, period_start, period_end, plan, plan_name,
            plan_price_cents, customer, seller, subtotal_cents, tax_name, tax_rate_bps, tax_cents, total_cents, issued_at,
-           content_fingerprint)
+           content_fingerprint, status, paid_at, carried_forward_cents)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-           $15, $16, $17, $18)
+           $15, $16, $17, $18,
+           -- nothing due: settled as issued, never charged
+           CASE WHEN $16::bigint = 0 THEN 'paid' ELSE 'open' END, CASE WHEN $16::bigint = 0 THEN $17::timestamptz END, $19)
          ON CONFLICT (business_key) DO NOTHING
          RETURNING ${INVOICE_COLUMNS}`,
         [
@@ -211,10 +229,12 @@ export async function issueInvoice(
           amounts.totalCents,
           new Date(input.issuedAt),
           invoiceFingerprint(input),
+          amounts.carriedForwardCents,
         ],
       );
       const row = rows[0];
       if (!row) throw new KeyAlreadyIssued();
+      await markCarriedInto(tx, carried, row);
       for (const [position, l] of amounts.lines.entries()) {
         await tx.query(
           `INSERT INTO invoice_lines (invoice_id, position, kind, description, quantity, unit_amount_cents, amount_cents,
@@ -292,7 +312,10 @@ async function upsertAttempt(
   );
 }
 
-/** Marks the invoice paid (first payment wins; repeats change nothing). */
+/**
+ * Marks the invoice paid (first payment wins; repeats change nothing), and
+ * with it the below-minimum invoices carried into it (and into those).
+ */
 export async function markPaid(db: Db, invoiceId: string, paymentIntentId: string | null, paidAt: number): Promise<void> {
   await db.query(
     `UPDATE invoices SET status = 'paid', paid_at = $3, payment_intent_id = $2,
@@ -300,7 +323,10 @@ export async function markPaid(db: Db, invoiceId: string, paymentIntentId: strin
      WHERE id = $1 AND status <> 'paid'`,
     [invoiceId, paymentIntentId, new Date(paidAt)],
   );
+  // A second statement, idempotent: a repeat after a crash between the two completes the cascade.
+  await payCarriedInvoices(db, invoiceId);
 }
+
 
 export async function recordPaymentSucceeded(pool: Pool, a: PaymentAttemptRecord, paidAt: number): Promise<void> {
   await inTransaction(pool, async (tx) => {
@@ -331,12 +357,19 @@ export async function markPaymentFailed(
   );
 }
 
-/** Voids an unpaid invoice (it keeps its number: numbering stays gapless). */
+/**
+ * Voids an unpaid invoice (it keeps its number: numbering stays gapless). The
+ * invoices it carried are released for the workspace's next invoice.
+ */
 export async function voidInvoice(pool: Pool, invoiceId: string, note: string): Promise<void> {
-  const { rowCount } = await pool.query(
-    `UPDATE invoices SET status = 'void', status_note = $2, updated_at = now() WHERE id = $1 AND status IN ('open', 'payment_failed')`,
-    [invoiceId, note],
-  );
+  const rowCount = await inTransaction(pool, async (tx) => {
+    const voided = await tx.query(
+      `UPDATE invoices SET status = 'void', status_note = $2, updated_at = now() WHERE id = $1 AND status IN ('open', 'payment_failed')`,
+      [invoiceId, note],
+    );
+    await releaseCarriedInvoices(tx, invoiceId);
+    return voided.rowCount;
+  });
   if (rowCount === 0) {
     const invoice = await requireInvoice(pool, invoiceId);
     if (invoice.status === 'paid') throw new PermanentInvoiceError('InvoiceAlreadyPaid', `invoice ${invoice.number} is paid and cannot be voided`);

@@ -2,14 +2,15 @@
 import type Stripe from 'stripe';
 import type { Pool } from '../db/pool';
 import { PermanentInvoiceError } from '../invoices/errors';
-import { markPaid, recordPaymentFailed, recordPaymentSucceeded, requireInvoice, voidInvoice } from '../invoices/store';
+import { carryForward } from '../invoices/carry-forward';
+import { markPaid, recordPaymentFailed, recordPaymentSucceeded, requireInvoice } from '../invoices/store';
 import { beginAttempt, rekeyAttempt } from './attempts';
 import { PaymentFailedError, PermanentStripeError } from './errors';
 import { invoicePaymentIntents, invoicePaymentState } from './invoice-payments';
 import { classifyStripeError } from './stripe-errors';
 import { createOffSessionPaymentIntent } from './stripe-requests';
 
-/** Stripe's smallest USD charge; smaller totals are written off (see README, Billing rules). */
+/** Stripe's smallest USD charge; smaller totals are carried forward to the next invoice (see README, Billing rules). */
 export const MINIMUM_CHARGE_CENTS = 50;
 
 export interface ChargeResult {
@@ -52,7 +53,7 @@ export async function chargeInvoice(
     return { outcome: 'not_charged' };
   }
   if (invoice.totalCents < MINIMUM_CHARGE_CENTS) {
-    await voidInvoice(pool, invoice.id, `Written off: below the minimum card charge of $0.50, not collected.`);
+    await carryForward(pool, invoice.id); // billed on the workspace's next invoice
     return { outcome: 'not_charged' };
   }
 

@@ -34,6 +34,7 @@ import {
 } from './errors';
 import { FormError, parseForm, type FormObject } from './form';
 import { emptyData, newId, SandboxObjects, type ChargeRecord, type PaymentIntent, type Refund, type SandboxData } from './objects';
+import { TEST_CARDS } from './test-cards';
 import { makeEvent, WebhookSender, type DeliveryRecord, type StripeEvent, type WebhookTarget } from './webhooks';
 
 export interface StripeSandboxOptions {
@@ -271,6 +272,16 @@ export class StripeSandbox {
     this.save();
     for (const e of events) this.webhooks.send(e);
     return structuredClone(pi);
+  }
+
+  /**
+   * Charges on `paymentMethodId` behave from now on like those on Stripe's test
+   * card `testCard` (a declining card whose bank starts approving, say).
+   */
+  setCardBehaviour(paymentMethodId: string, testCard: string): void {
+    if (!this.objects.data.paymentMethods[paymentMethodId]) throw new RangeError(`no payment method ${paymentMethodId}`);
+    if (!TEST_CARDS[testCard]) throw new RangeError(`unknown test card ${testCard}`);
+    this.objects.data.testCardOf[paymentMethodId] = testCard;
   }
 
   injectFailures(f: FaultInjection): void {

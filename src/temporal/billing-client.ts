@@ -44,6 +44,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   [FailureCodes.paymentRequired]: 402,
   [FailureCodes.conflict]: 409,
   [FailureCodes.invalidState]: 409,
+  [FailureCodes.renewalPending]: 409,
 };
 
 function toApiError(err: unknown, workspaceId: string): unknown {

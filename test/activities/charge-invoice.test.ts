@@ -200,7 +200,7 @@ describe('chargeInvoice against the sandbox', () => {
     expect((await getInvoice(pool, invoice.id))?.status).toBe('paid');
   });
 
-  it("a total under Stripe's $0.50 minimum is not charged and is written off (void)", async () => {
+  it("a total under Stripe's $0.50 minimum is not charged: it stays open, carried forward (test/activities/carry-forward.test.ts)", async () => {
     const workspaceId = await insertWorkspace(pool, { id: uniqueId('tiny'), billingAddress: { country: 'JP' } });
     const invoice = await runActivity(acts.issueInvoice, {
       key: `final:${workspaceId}:0`, workspaceId, kind: 'final', periodStart: term.start, periodEnd: term.end, issuedAt: term.end,
@@ -208,7 +208,7 @@ describe('chargeInvoice against the sandbox', () => {
     });
     expect(invoice.totalCents).toBe(30);
     expect(await runActivity(acts.chargeInvoice, { invoiceId: invoice.id, attempt: 1 })).toEqual({ outcome: 'not_charged' });
-    expect(await getInvoice(pool, invoice.id)).toMatchObject({ status: 'void', statusNote: expect.stringContaining('minimum') });
+    expect(await getInvoice(pool, invoice.id)).toMatchObject({ status: 'open', statusNote: expect.stringContaining('carried forward') });
   });
 
   it('markInvoicePaid records a webhook-confirmed payment once', async () => {

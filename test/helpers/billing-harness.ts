@@ -182,6 +182,12 @@ export class BillingHarness {
     return ok;
   }
 
+  /** The workspace's card on file starts behaving like `testCard` (default: its charges now succeed). */
+  async cardNowBehavesLike(workspaceId: string, testCard = 'pm_card_visa'): Promise<void> {
+    const { rows } = await this.pool.query<{ payment_method: string }>(`SELECT payment_method FROM workspaces WHERE id = $1`, [workspaceId]);
+    this.sandbox.setCardBehaviour(rows[0]!.payment_method, testCard);
+  }
+
   async balances(workspaceId: string) {
     const { rows } = await this.pool.query<{ plan_balance: number; purchased_balance: number; overage_used: number; term_index: number }>(
       `SELECT plan_balance, purchased_balance, overage_used, term_index FROM credit_balances WHERE workspace_id = $1`,

@@ -22,6 +22,23 @@ const renewal = (extra: Partial<IssueInvoiceInput> = {}): IssueInvoiceInput => (
 });
 
 describe('invoice computation (SPEC 5)', () => {
+  it('carried-forward totals are billed tax included: outside the taxed subtotal, in the total', () => {
+    const carried = [
+      { number: 'INV-2025-000007', totalCents: 32, periodStart: previousTerm.start, periodEnd: previousTerm.end },
+      { number: 'INV-2025-000009', totalCents: 11, periodStart: previousTerm.start, periodEnd: previousTerm.end },
+    ];
+    const invoice = computeInvoice(renewal(), pricing, { country: 'US', region: 'CA' }, carried);
+    expect(invoice.subtotalCents).toBe(24_900);
+    expect(invoice.tax.amountCents).toBe(1805); // 7.25% of the base fee only (1805.25)
+    expect(invoice.carriedForwardCents).toBe(43);
+    expect(invoice.totalCents).toBe(24_900 + 1805 + 43);
+    expect(invoice.lines.slice(1).map((l) => [l.kind, l.amountCents, l.description])).toEqual([
+      ['carried_forward', 32, expect.stringContaining('Carried forward from INV-2025-000007')],
+      ['carried_forward', 11, expect.stringContaining('Carried forward from INV-2025-000009')],
+    ]);
+    expect(computeInvoice(renewal(), pricing, { country: 'US', region: 'CA' }).carriedForwardCents).toBe(0);
+  });
+
   it('an invoice with every line kind: base fee, upgrade proration, purchase, overage; tax by address', () => {
     const invoice = computeInvoice(
       renewal({

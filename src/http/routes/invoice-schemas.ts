@@ -8,7 +8,13 @@ const Instant = Type.String({ format: 'date-time' });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 export const InvoiceLineSchema = Type.Object({
-  kind: Type.Union([Type.Literal('base_fee'), Type.Literal('upgrade_proration'), Type.Literal('credit_purchase'), Type.Literal('overage')]),
+  kind: Type.Union([
+    Type.Literal('base_fee'),
+    Type.Literal('upgrade_proration'),
+    Type.Literal('credit_purchase'),
+    Type.Literal('overage'),
+    Type.Literal('carried_forward'), // an earlier below-minimum invoice's total, tax included, not in the subtotal
+  ]),
   description: Type.String(),
   quantity: Type.Integer({ minimum: 0 }),
   unitAmountCents: Cents,
@@ -44,6 +50,8 @@ export const InvoiceSchema = Type.Object({
   lines: Type.Array(InvoiceLineSchema),
   subtotalCents: Cents,
   tax: Type.Object({ name: Type.String(), rateBps: Type.Integer({ minimum: 0, maximum: 10_000 }), amountCents: Cents }),
+  /** Totals of earlier invoices below the minimum card charge billed here (tax included): total = subtotal + tax + this. */
+  carriedForwardCents: Cents,
   totalCents: Cents,
   paymentReference: Nullable(Type.String()),
   paymentFailure: Nullable(Type.Object({ code: Type.String(), reason: Type.String() })),
@@ -71,6 +79,7 @@ export function invoiceJson(inv: StoredInvoice) {
     lines: inv.lines.map((l) => ({ ...l, periodStart: iso(l.periodStart), periodEnd: iso(l.periodEnd) })),
     subtotalCents: inv.subtotalCents,
     tax: inv.tax,
+    carriedForwardCents: inv.carriedForwardCents,
     totalCents: inv.totalCents,
     paymentReference: inv.paymentReference,
     paymentFailure: inv.paymentFailure,
