@@ -693,6 +693,10 @@ export class WorkspaceBilling {
       await this.act('Re-render paid invoice').finalizeInvoice({ invoiceId: sig.invoiceId });
     } else if (settled.outcome === 'refunded') {
       await this.act('Re-render invoice with its refund').finalizeInvoice({ invoiceId: sig.invoiceId });
+    } else if (settled.outcome === 'refund_refused') {
+      // Recorded on the invoice and in payment_refunds for a person to settle; the queue moves on.
+      log.warn('Stripe refused an automatic refund: settle it by hand', { paymentIntentId: sig.paymentIntentId, invoiceId: sig.invoiceId });
+      await this.act('Re-render invoice: refund refused by Stripe').finalizeInvoice({ invoiceId: sig.invoiceId });
     }
     if (settled.invoiceStatus === 'paid') this.s.unpaid = this.s.unpaid.filter((u) => u.invoiceId !== sig.invoiceId);
     if (settled.outcome === 'paid' || settlesUnpaid) this.paymentSucceeded();
