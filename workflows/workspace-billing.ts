@@ -143,6 +143,10 @@ const SIGNUP_ATTEMPTS = 'signup-attempts';
 const RENEWAL_CURRENT_CATALOG = 'renewal-current-catalog';
 /** Cancellation and retention keep unpaid invoices collectable; re-subscribing collects them first. */
 const RETENTION_COLLECTS_DEBT = 'retention-collects-debt';
+/** A plan change waits for a due renewal, and is refused with renewal_pending while that step is blocked. */
+const PLAN_CHANGE_WAITS_FOR_RENEWAL = 'plan-change-waits-for-renewal';
+/** exclusive(): of several waiters released in one pass, only the first takes the lock. */
+const EXCLUSIVE_ONE_AT_A_TIME = 'exclusive-one-at-a-time';
 /** A successful payment collects the other unpaid invoices at once. */
 const PATCH_COLLECT_AFTER_PAYMENT = 'collect-unpaid-after-successful-payment';
 
@@ -693,6 +697,10 @@ export class WorkspaceBilling {
       await this.act('Re-render paid invoice').finalizeInvoice({ invoiceId: sig.invoiceId });
     } else if (settled.outcome === 'refunded') {
       await this.act('Re-render invoice with its refund').finalizeInvoice({ invoiceId: sig.invoiceId });
+    } else if (settled.outcome === 'refund_refused') {
+      // Recorded on the invoice and in payment_refunds for a person to settle; the queue moves on.
+      log.warn('Stripe refused an automatic refund: settle it by hand', { paymentIntentId: sig.paymentIntentId, invoiceId: sig.invoiceId });
+      await this.act('Re-render invoice: refund refused by Stripe').finalizeInvoice({ invoiceId: sig.invoiceId });
     }
     if (settled.invoiceStatus === 'paid') this.s.unpaid = this.s.unpaid.filter((u) => u.invoiceId !== sig.invoiceId);
     if (settled.outcome === 'paid' || settlesUnpaid) this.paymentSucceeded();
@@ -836,9 +844,8 @@ export class WorkspaceBilling {
   private async exclusive<T>(fn: () => Promise<T>, ready: () => boolean = () => true): Promise<T> {
     const free = () => !this.busy && this.pricing !== null && ready();
     // Several waiters can be released in one pass over the conditions: the first to resume takes the lock, the others wait again.
-    do {
-      await condition(free);
-    } while (!free());
+    await condition(free);
+    if (patched(EXCLUSIVE_ONE_AT_A_TIME)) while (!free()) await condition(free);
     this.busy = true;
     try {
       return await fn();
@@ -944,7 +951,10 @@ export class WorkspaceBilling {
       },
     });
 
-    setHandler(changePlanUpdate, (req) => this.once((id) => this.onChangePlan(req, id), () => this.planChangeMayRun()), {
+    setHandler(changePlanUpdate, (req) => {
+      const waitsForRenewal = patched(PLAN_CHANGE_WAITS_FOR_RENEWAL);
+      return this.once((id) => this.onChangePlan(req, id, waitsForRenewal), waitsForRenewal ? () => this.planChangeMayRun() : undefined);
+    }, {
       validator: (req) => {
         this.requireSubscribed('change the plan');
         rule(() => validateRequestText(req));
@@ -1015,14 +1025,14 @@ export class WorkspaceBilling {
     return { created, workspace: this.snapshot() };
   }
 
-  private async onChangePlan(req: PlanChangeRequest, requestId: string): Promise<PlanChangeResult> {
+  private async onChangePlan(req: PlanChangeRequest, requestId: string, waitsForRenewal: boolean): Promise<PlanChangeResult> {
     const enterprise = req.enterprise ?? null;
     const target = rule(() => resolvePlan(this.pricing!, req.plan, enterprise));
-    if (this.termEndPending()) {
+    if (waitsForRenewal && this.termEndPending()) {
       // The term-end step is blocked part-way: nothing is charged or changed until it has finished.
       throw failure(
         FailureCodes.renewalPending,
-        'the renewal at the end of the current term has not completed yet (it is being retried); nothing was charged: try the plan change again later',
+        'the renewal at the end of the current term has not completed yet (it is being retried); nothing was charged: try the plan change again later with a new Idempotency-Key',
       );
     }
     if (this.s.phase === 'retention') {

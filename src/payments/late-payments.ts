@@ -17,35 +17,54 @@ export type RefundReason = 'invoice_void' | 'duplicate_payment';
 
 export interface SettledPayment {
   /**
-   * paid: this payment settled the invoice; refunded: it was given back; already: nothing left to do;
-   * ignored: not a payment of one of this workspace's invoices (made outside this service).
+   * paid: this payment settled the invoice; refunded: it was given back; refund_refused: Stripe
+   * refused to give it back (a disputed charge, say): recorded for ops and finance to settle by hand;
+   * already: nothing left to do; ignored: not a payment of one of this workspace's invoices.
    */
-  outcome: 'paid' | 'refunded' | 'already' | 'ignored';
+  outcome: 'paid' | 'refunded' | 'refund_refused' | 'already' | 'ignored';
   invoiceStatus: string | null;
 }
 
 const unexpectedState = (err: unknown) => err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'payment_intent_unexpected_state';
 
-/** Gives a PaymentIntent's money back once and writes it on the invoice. */
-async function refundOnce(pool: Pool, stripe: Stripe, invoiceId: string, pi: Stripe.PaymentIntent, reason: RefundReason): Promise<void> {
-  const known = await pool.query(`SELECT 1 FROM payment_refunds WHERE payment_intent_id = $1`, [pi.id]);
-  if (known.rowCount) return;
+/**
+ * Gives a PaymentIntent's money back once and writes it on the invoice. A
+ * refusal no retry changes (Stripe's 4xx: a disputed charge, say) is an
+ * outcome, recorded with its reason for a person to settle, never an error
+ * that would hold up the workspace's other payments behind it; network errors
+ * and 5xx are thrown and retried.
+ */
+async function refundOnce(
+  pool: Pool,
+  stripe: Stripe,
+  invoiceId: string,
+  pi: Stripe.PaymentIntent,
+  reason: RefundReason,
+): Promise<'refunded' | 'refund_refused'> {
+  const known = await pool.query<{ refused_reason: string | null }>(`SELECT refused_reason FROM payment_refunds WHERE payment_intent_id = $1`, [pi.id]);
+  if (known.rows[0]) return known.rows[0].refused_reason === null ? 'refunded' : 'refund_refused';
   let refundId: string | null = null;
+  let refused: string | null = null;
   try {
     refundId = (await refundPaymentIntent(stripe, { paymentIntentId: pi.id, invoiceId, reason })).id;
   } catch (err) {
     // Refunded before and our record of it lost (its key long expired): nothing more to give back.
-    if (!(err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'charge_already_refunded')) throw err;
+    const alreadyRefunded = err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'charge_already_refunded';
+    if (!alreadyRefunded && !(err instanceof Stripe.errors.StripeInvalidRequestError)) throw err;
+    if (!alreadyRefunded) refused = `${err.code ?? 'refused'}: ${err.message}`;
   }
   const why = reason === 'invoice_void' ? 'the sale did not happen (invoice void)' : 'the invoice was already paid';
-  const note = `Payment ${pi.id} of ${formatUsd(pi.amount_received)} refunded automatically${refundId ? ` (${refundId})` : ''}: ${why}.`;
+  const note = refused
+    ? `Payment ${pi.id} of ${formatUsd(pi.amount_received)} must be refunded (${why}), but Stripe refused the automatic refund (${refused}): settle it by hand.`
+    : `Payment ${pi.id} of ${formatUsd(pi.amount_received)} refunded automatically${refundId ? ` (${refundId})` : ''}: ${why}.`;
   await pool.query(
     `WITH kept AS (
-       INSERT INTO payment_refunds (payment_intent_id, invoice_id, refund_id, amount_cents, reason) VALUES ($1, $2, $3, $4, $5)
+       INSERT INTO payment_refunds (payment_intent_id, invoice_id, refund_id, amount_cents, reason, refused_reason) VALUES ($1, $2, $3, $4, $5, $7)
        ON CONFLICT (payment_intent_id) DO NOTHING RETURNING invoice_id)
      UPDATE invoices SET status_note = concat_ws(' ', status_note, $6::text), updated_at = now() WHERE id IN (SELECT invoice_id FROM kept)`,
-    [pi.id, invoiceId, refundId, pi.amount_received, reason, note],
+    [pi.id, invoiceId, refundId, pi.amount_received, reason, note, refused],
   );
+  return refused ? 'refund_refused' : 'refunded';
 }
 
 /**
@@ -72,8 +91,8 @@ export async function settlePaymentSucceeded(
     const now = await requireInvoice(pool, invoice.id);
     if (now.paymentReference === pi.id) return { outcome: 'paid', invoiceStatus: 'paid' };
   }
-  await refundOnce(pool, stripe, invoice.id, pi, invoice.status === 'void' ? 'invoice_void' : 'duplicate_payment');
-  return { outcome: 'refunded', invoiceStatus: (await requireInvoice(pool, invoice.id)).status };
+  const outcome = await refundOnce(pool, stripe, invoice.id, pi, invoice.status === 'void' ? 'invoice_void' : 'duplicate_payment');
+  return { outcome, invoiceStatus: (await requireInvoice(pool, invoice.id)).status };
 }
 
 /**
@@ -96,10 +115,7 @@ export async function abandonInvoicePayments(pool: Pool, stripe: Stripe, invoice
         pi = await stripe.paymentIntents.retrieve(pi.id); // it changed meanwhile: a success raced the cancellation
       }
     }
-    if (pi.status === 'succeeded') {
-      await refundOnce(pool, stripe, invoiceId, pi, 'invoice_void');
-      refunded++;
-    }
+    if (pi.status === 'succeeded' && (await refundOnce(pool, stripe, invoiceId, pi, 'invoice_void')) === 'refunded') refunded++;
   }
   return { cancelled, refunded };
 }

@@ -98,6 +98,8 @@ export interface ChargeRecord {
   created: number;
   /** Absent in state files written before refunds existed. */
   amountRefunded?: number;
+  /** The cardholder disputed it: Stripe refuses refunds of a disputed charge (the dispute settles it). */
+  disputed?: boolean;
 }
 
 export interface SandboxData {
@@ -495,6 +497,7 @@ export class SandboxObjects {
     if (pi.status !== 'succeeded' || !charge) {
       throw invalidRequest(`This PaymentIntent (${pi.id}) does not have a successful charge to refund.`, { code: 'charge_not_refundable' });
     }
+    if (charge.disputed) throw invalidRequest(`Charge ${charge.id} has been charged back; cannot issue a refund.`, { code: 'charge_disputed' });
     const left = charge.amount - (charge.amountRefunded ?? 0);
     if (left === 0) throw invalidRequest(`Charge ${charge.id} has already been refunded.`, { code: 'charge_already_refunded' });
     const amount = optInt(p, 'amount') ?? left;
@@ -519,6 +522,14 @@ export class SandboxObjects {
     (this.data.refunds ??= {})[refund.id] = refund;
     this.emit('refund.created', refund);
     return refund;
+  }
+
+  /** The cardholder disputes the PaymentIntent's successful charge (a chargeback). */
+  disputeCharge(paymentIntentId: string): void {
+    const pi = this.paymentIntent(paymentIntentId);
+    const charge = this.data.charges.find((c) => c.id === pi.latest_charge && c.status === 'succeeded');
+    if (!charge) throw invalidRequest(`This PaymentIntent (${pi.id}) has no successful charge to dispute.`);
+    charge.disputed = true;
   }
 
   refund(id: string): Refund {

@@ -274,6 +274,12 @@ export class StripeSandbox {
     return structuredClone(pi);
   }
 
+  /** The cardholder disputes a PaymentIntent's charge: Stripe then refuses to refund it (`charge_disputed`). */
+  disputeCharge(paymentIntentId: string): void {
+    this.objects.disputeCharge(paymentIntentId);
+    this.save();
+  }
+
   /**
    * Charges on `paymentMethodId` behave from now on like those on Stripe's test
    * card `testCard` (a declining card whose bank starts approving, say).

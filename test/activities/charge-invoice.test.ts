@@ -330,6 +330,21 @@ describe('a sale given up on: its PaymentIntents are cancelled, a late success i
     expect(await getInvoice(pool, invoice.id)).toMatchObject({ status: 'paid', paymentReference: paid.paymentIntentId });
   });
 
+  it('a refund Stripe refuses (a disputed charge) is recorded for a person to settle, not retried: the payment queue moves on', async () => {
+    const { workspaceId, invoice } = await invoiceFor('pm_card_authenticationRequired');
+    const { details } = await nonRetryable(runActivity(acts.chargeInvoice, { invoiceId: invoice.id, attempt: 1 }), 'PaymentFailed');
+    const piId = details.paymentIntentId as string;
+    sandbox.completePaymentIntent(piId);
+    sandbox.disputeCharge(piId); // the customer saw a charge for a failed sale and disputed it
+    await runActivity(acts.voidInvoice, { invoiceId: invoice.id, reason: 'Purchase payment failed.' });
+    expect(await settle(workspaceId, invoice.id, piId)).toEqual({ outcome: 'refund_refused', invoiceStatus: 'void' });
+    expect(await settle(workspaceId, invoice.id, piId)).toEqual({ outcome: 'refund_refused', invoiceStatus: 'void' }); // a redelivery: same answer
+    expect(sandbox.refunds().filter((r) => r.payment_intent === piId)).toEqual([]);
+    const { rows } = await pool.query(`SELECT refund_id, refused_reason FROM payment_refunds WHERE payment_intent_id = $1`, [piId]);
+    expect(rows).toEqual([{ refund_id: null, refused_reason: expect.stringMatching(/^charge_disputed: /) }]);
+    expect(await getInvoice(pool, invoice.id)).toMatchObject({ statusNote: expect.stringContaining('Stripe refused the automatic refund') });
+  });
+
   it('a success for an unpaid invoice is its payment; one for another workspace or unknown invoice is ignored', async () => {
     const { workspaceId, invoice } = await invoiceFor('pm_card_chargeCustomerFail');
     const { details } = await nonRetryable(runActivity(acts.chargeInvoice, { invoiceId: invoice.id, attempt: 1 }), 'PaymentFailed');

@@ -127,6 +127,40 @@ describe('defect 8: a lifecycle Idempotency-Key is bound to its request', () => 
     expect([cancel.status, cancel.body.error?.code]).toEqual([409, 'idempotency_conflict']);
   });
 
+  it('every route that takes an Idempotency-Key binds it to its request: another body under the same key is a 409', async () => {
+    const ws = uniqueId('edge-keys');
+    expect((await call('POST', '/v1/workspaces', { body: workspaceBody(ws) })).status).toBe(201);
+    // [method, path template, first body, another body]; a purchase's header must name the purchase its body names
+    const purchaseKey = uniqueId('buy');
+    const routes: Array<[string, string, unknown, unknown]> = [
+      ['PUT', '/v1/workspaces/{id}/on-demand', { enabled: true, monthlyLimit: 10 }, { enabled: true, monthlyLimit: 20 }],
+      ['PUT', '/v1/workspaces/{id}/low-balance', { threshold: 400 }, { threshold: 7 }],
+      ['PUT', '/v1/workspaces/{id}/features/{feature}', { enabled: false }, { enabled: true }],
+      ['PUT', '/v1/workspaces/{id}/payment-method', { paymentMethod: 'pm_card_visa' }, { paymentMethod: 'pm_card_mastercard' }],
+      ['POST', '/v1/workspaces/{id}/purchases', { credits: 100, idempotencyKey: purchaseKey }, { credits: 200, idempotencyKey: purchaseKey }],
+      ['POST', '/v1/workspaces/{id}/plan', { plan: 'free' }, { plan: 'growth' }],
+      ['POST', '/v1/workspaces/{id}/cancel', undefined, { unexpected: true }],
+      ['POST', '/v1/workspaces/{id}/resume', undefined, { unexpected: true }],
+    ];
+    // Every route the API document says takes the header is in the table, so a new one cannot skip the key store.
+    const doc = (await call('GET', '/openapi.json')).body as { paths: Record<string, Record<string, { parameters?: Array<{ in: string; name: string }> }>> };
+    const keyedRoutes = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => op.parameters?.some((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key'))
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(routes.map(([m, p]) => `${m} ${p}`).sort()).toEqual(keyedRoutes.sort());
+    for (const [method, template, first, other] of routes) {
+      const path = template.replace('{id}', ws).replace('{feature}', 'chat');
+      const headers = { 'idempotency-key': template.endsWith('/purchases') ? purchaseKey : uniqueId('k') };
+      const a = await call(method, path, { ...(first === undefined ? {} : { body: first }), headers });
+      expect(a.status, `${method} ${template}: ${JSON.stringify(a.body)}`).toBeLessThan(300);
+      const b = await call(method, path, { body: other, headers });
+      // cancel/resume take no body: another one is refused by validation (422) or the key (409), never answered 200
+      expect(b.status, `${method} ${template} again under the same key: ${JSON.stringify(b.body)}`).toBe(first === undefined ? 422 : 409);
+    }
+  });
+
   it('an upgrade Pro -> Growth under the key of the earlier upgrade is a 409 and charges nothing; a new key charges its own invoice', async () => {
     const id = uniqueId('edge-up');
     expect((await call('POST', '/v1/workspaces', { body: workspaceBody(id, { paymentMethod: 'pm_card_visa' }) })).status).toBe(201);

@@ -269,7 +269,15 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
           ),
         },
       },
-      async (req) => wf.setLowBalanceThreshold(req.params.id, req.body, req.headers['idempotency-key']),
+      async (req, reply) =>
+        keyed(reply, {
+          route: 'PUT /v1/workspaces/:id/low-balance',
+          workspaceId: req.params.id,
+          key: req.headers['idempotency-key'],
+          request: req.body,
+          status: 200,
+          run: (requestId) => wf.setLowBalanceThreshold(req.params.id, req.body, requestId),
+        }),
     );
 
     app.put(
