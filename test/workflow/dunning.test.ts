@@ -162,8 +162,10 @@ describe('a successful payment ends past_due', () => {
     const two = await t.waitFor(id, (x) => x.workspace.termIndex === 2 && x.unpaidInvoices.length === 2, 'second failed renewal');
     const second = two.unpaidInvoices.find((u) => u.invoiceId !== first.invoiceId)!;
 
-    await t.cardNowBehavesLike(id, 'pm_card_visa'); // the customer paid the first one on Stripe's page with a card that works
-    await t.workflows.signalPayment(id, { eventId: 'evt_paid_first', type: 'payment_succeeded', invoiceId: first.invoiceId, paymentIntentId: 'pi_hosted_page' });
+    await t.cardNowBehavesLike(id, 'pm_card_visa'); // the card on file works again
+    // The customer paid the first one on Stripe's page (a real PaymentIntent: the workflow checks it with Stripe).
+    const paymentIntentId = await payOutOfBand(t, id, first.invoiceId);
+    await t.workflows.signalPayment(id, { eventId: 'evt_paid_first', type: 'payment_succeeded', invoiceId: first.invoiceId, paymentIntentId });
     const s = await t.waitFor(id, (x) => x.unpaidInvoices.length === 0, 'both settled').catch(() => t.state(id));
     expect(s.unpaidInvoices).toEqual([]);
     expect(s.workspace.status).toBe('active');

@@ -1,7 +1,7 @@
 // Nothing is granted, charged or invoiced twice: repeated updates, repeated
 // purchase keys (also across continue-as-new), activities that crash after
 // their side effect, and a worker stopped in the middle of a renewal.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
 import type { BillingActivities } from '../../activities';
 import { workflowIdFor } from '../../workflows/definitions';
@@ -114,8 +114,12 @@ describe('idempotency', () => {
     const toPro = await t.workflows.changePlan(id, { plan: 'pro' }, 'reused-key');
     // 200 later updates (resume without a cancellation: no activity) push the first answer out of the workflow's memory.
     await Promise.all(Array.from({ length: 200 }, (_, i) => t.workflows.resume(id, `later-${i}`)));
+    const handle = t.env.client.workflow.getHandle(workflowIdFor(id));
+    const firstRunId = (await handle.describe()).runId;
     await t.sleepUntil(workspace.termEnd + 60_000); // continue-as-new: Temporal's own update-id dedupe is per run
     await t.waitFor(id, (x) => x.workspace.termIndex === 1, 'renewal');
+    // The renewal is visible before the run ends: an update sent in between would meet the first run's dedupe.
+    await vi.waitFor(async () => expect((await handle.describe()).runId).not.toBe(firstRunId), { timeout: 60_000, interval: 200 });
     const charged = chargesFor(id).length;
     const toGrowth = await t.workflows.changePlan(id, { plan: 'growth' }, 'reused-key');
     expect(toGrowth).toMatchObject({ effective: 'immediately', plan: 'growth', currentPlan: 'growth' });
