@@ -23,6 +23,13 @@ const ioModules = [
 ];
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
+// The HTTP edge is the outermost layer: it maps failure codes to statuses and
+// nothing below it may depend on it (src/domain/failure-codes.ts is shared).
+const httpLayer = {
+  group: ['**/http', '**/http/**'],
+  message: 'Only src/http (and the service wiring) may import the HTTP layer: throw a CodedError, src/http maps its code.',
+};
+
 const restrictImports = (extra) => [
   'error',
   {
@@ -58,7 +65,9 @@ export default tseslint.config(
       // Activities are referenced by type only (proxyActivities<typeof ...>).
       '@typescript-eslint/no-restricted-imports': restrictImports([
         { group: ['**/activities', '**/activities/**'], allowTypeImports: true, message: 'Import activities with `import type` only.' },
-        { group: ['**/src/*', '!**/src/domain', '!**/src/domain/**'], allowTypeImports: true, message: 'Workflows may import only src/domain.' },
+        // src/http is left to httpLayer, which refuses type imports too.
+        { group: ['**/src/*', '!**/src/domain', '!**/src/domain/**', '!**/src/http', '!**/src/http/**'], allowTypeImports: true, message: 'Workflows may import only src/domain.' },
+        httpLayer,
       ]),
     },
   },
@@ -68,7 +77,21 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': restrictImports([
         { group: ['@temporalio/*'], message: 'Domain code is plain TypeScript, independent of Temporal.' },
         { group: ['**/activities/**', '**/workflows/**', '../*', '!./*'], message: 'Domain code imports only domain code.' },
+        httpLayer,
       ]),
     },
+  },
+  {
+    files: [
+      'activities/**/*.ts',
+      'src/temporal/**/*.ts',
+      'src/ledger/**/*.ts',
+      'src/invoices/**/*.ts',
+      'src/payments/**/*.ts',
+      'src/idempotency/**/*.ts',
+      'src/notify/**/*.ts',
+      'src/db/**/*.ts',
+    ],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [httpLayer] }] },
   },
 );

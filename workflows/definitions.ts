@@ -13,18 +13,8 @@ export type { PaymentSignal };
 
 export const workflowIdFor = (workspaceId: string) => `workspace-billing/${workspaceId}`;
 
-/** Failure types (ApplicationFailure.type) the API maps to HTTP statuses. */
-export const FailureCodes = {
-  validation: 'validation_failed', // 422
-  paymentMethodRequired: 'payment_method_required', // 422
-  paymentFailed: 'payment_failed', // 402
-  paymentMethodRejected: 'payment_method_rejected', // 402
-  paymentRequired: 'payment_required', // 402: unpaid invoices first (details: amountDueCents, invoiceIds)
-  conflict: 'conflict', // 409
-  invalidState: 'invalid_state', // 409
-  /** A plan change while the term-end step (renewal or cancellation) is blocked: nothing was charged; try again later. */
-  renewalPending: 'renewal_pending', // 409
-} as const;
+/** The workflow's refusals are ApplicationFailures whose type is a code of the one taxonomy. */
+export { FailureCodes } from '../src/domain/failure-codes';
 
 export interface PlanChangeRequest {
   plan: PlanId;

@@ -1,6 +1,7 @@
 // Workspace-level billing rules that need no IO: request checks shared by the
 // API and the workflow's update validators, plan-change classification and
 // the dunning schedule.
+import { CodedError } from './failure-codes';
 import { FEATURE_PATTERN, isFeatureName } from './features';
 import { planTerms, type EnterpriseTerms, type PlanId, type PricingConfig } from './pricing';
 import { findBadText } from './text';
@@ -73,15 +74,9 @@ export const MAX_LOW_BALANCE_THRESHOLD = 1_000_000_000;
 export const MAX_ENTERPRISE_CREDITS = 100_000_000;
 export const MAX_ENTERPRISE_PRICE_CENTS = 99_999_999;
 
-/** A business-rule refusal; `code` maps to an HTTP status in the API. */
-export class BillingRuleError extends Error {
-  constructor(
-    readonly code: 'validation_failed' | 'payment_method_required' | 'invalid_state' | 'conflict',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'BillingRuleError';
-  }
+/** A business-rule refusal (the workflow reports it as a failure of the same code). */
+export class BillingRuleError extends CodedError<'validation_failed' | 'payment_method_required' | 'invalid_state' | 'conflict'> {
+  override name = 'BillingRuleError';
 }
 
 function fail(code: BillingRuleError['code'], message: string): never {

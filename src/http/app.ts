@@ -16,7 +16,9 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { isDatabaseUnavailable } from '../db/unavailable';
 import { authenticate, type ApiTokens } from './auth';
-import { ApiError, DATABASE_RETRY_AFTER_SECONDS, databaseUnavailableBody, errorBody } from './errors';
+import { CodedError, type FailureCode } from '../domain/failure-codes';
+import { errorBody, HTTP_ANSWERS, httpAnswerOf } from './error-status';
+import { databaseUnavailable } from './errors';
 import { refuseBadText, strictUtf8JsonParser } from './text-edge';
 
 registerAjvFormats();
@@ -46,12 +48,13 @@ const MAX_BODY_BYTES = 64 * 1024;
  */
 function clientErrorHandler(err: Error & { code?: string }, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, code, message] =
+  const [code, message]: [FailureCode, string] =
     err.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'headers_too_large', 'the request line and headers are limited to 16 KiB']
+      ? ['headers_too_large', 'the request line and headers are limited to 16 KiB']
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'request_timeout', 'the request did not arrive in time']
-        : [400, 'malformed_request', 'the request is not valid HTTP/1.1 (a control or non-ASCII character in the request line or a header?)'];
+        ? ['request_timeout', 'the request did not arrive in time']
+        : ['malformed_request', 'the request is not valid HTTP/1.1 (a control or non-ASCII character in the request line or a header?)'];
+  const { status } = HTTP_ANSWERS[code];
   const body = JSON.stringify(errorBody(code, message));
   if (socket.writable) {
     socket.write(
@@ -60,6 +63,11 @@ function clientErrorHandler(err: Error & { code?: string }, socket: Duplex): voi
     );
   }
   socket.destroy(err);
+}
+
+function sendFailure(reply: FastifyReply, err: CodedError): FastifyReply {
+  const answer = httpAnswerOf(err);
+  return reply.status(answer.status).headers(answer.headers).send(answer.body);
 }
 
 export async function buildApp(opts: AppOptions): Promise<App> {
@@ -75,11 +83,11 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     // Refused while routing, before any hook runs: a malformed escape in the path, a path parameter over 100 characters.
     frameworkErrors: (err, _req, res) => {
       const reply = res as FastifyReply;
-      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-        void reply.status(422).send(errorBody('validation_failed', 'a path parameter is longer than 100 characters'));
-      } else {
-        void reply.status(400).send(errorBody('bad_url', `the URL is malformed: ${err.message}`));
-      }
+      const failure =
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new CodedError('validation_failed', 'a path parameter is longer than 100 characters')
+          : new CodedError('bad_url', `the URL is malformed: ${err.message}`);
+      void sendFailure(reply, failure);
     },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
@@ -92,24 +100,22 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   app.addHook('preValidation', refuseBadText);
 
   app.setErrorHandler((err, req, reply) => {
-    if (err instanceof ApiError) {
-      if (err.retryAfterSeconds !== undefined) void reply.header('retry-after', String(err.retryAfterSeconds));
-      return reply.status(err.statusCode).send(errorBody(err.code, err.message, err.details));
-    }
+    if (err instanceof CodedError) return sendFailure(reply, err);
     const e = err as { validation?: unknown[]; validationContext?: string; statusCode?: number; code?: string; message: string };
     if (e.validation) {
-      return reply.status(422).send(errorBody('validation_failed', `invalid ${e.validationContext ?? 'request'}: ${e.message}`));
+      return sendFailure(reply, new CodedError('validation_failed', `invalid ${e.validationContext ?? 'request'}: ${e.message}`));
     }
     if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
-      return reply.status(400).send(errorBody('invalid_json', e.message));
+      return sendFailure(reply, new CodedError('invalid_json', e.message));
     }
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.status(413).send(errorBody('body_too_large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`));
+      return sendFailure(reply, new CodedError('body_too_large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`));
     }
     if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return reply.status(415).send(errorBody('unsupported_media_type', 'send JSON with Content-Type: application/json'));
+      return sendFailure(reply, new CodedError('unsupported_media_type', 'send JSON with Content-Type: application/json'));
     }
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      // Fastify's own refusal of the request: its status is Fastify's word, not ours to map.
       return reply.status(e.statusCode).send(errorBody('bad_request', e.message));
     }
     if (isDatabaseUnavailable(err)) {
@@ -117,15 +123,13 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       // transaction did not commit (or, if the connection broke during COMMIT,
       // a retry with the same idempotency key replays it).
       req.log.warn({ err }, 'database unavailable');
-      return reply.status(503).header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS)).send(databaseUnavailableBody());
+      return sendFailure(reply, databaseUnavailable());
     }
     req.log.error({ err }, 'unhandled error');
-    return reply.status(500).send(errorBody('internal', 'internal error; see the server log with this request id'));
+    return sendFailure(reply, new CodedError('internal', 'internal error; see the server log with this request id'));
   });
 
-  app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send(errorBody('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)),
-  );
+  app.setNotFoundHandler((req, reply) => sendFailure(reply, new CodedError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
 
   await app.register(swagger, {
     openapi: {

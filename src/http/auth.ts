@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { ApiError } from './errors';
+import { CodedError } from '../domain/failure-codes';
 
 export interface ApiTokens {
   /** Full access. */
@@ -27,12 +27,12 @@ export function authenticate(tokens: ApiTokens, req: FastifyRequest): void {
   if (req.routeOptions.config.auth === false) return;
   const header = req.headers.authorization;
   const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-  if (!match) throw new ApiError(401, 'unauthorized', 'missing bearer token: send Authorization: Bearer <token>');
+  if (!match) throw new CodedError('unauthorized', 'missing bearer token: send Authorization: Bearer <token>');
   const token = match[1]!;
   if (same(token, tokens.api)) return;
   if (same(token, tokens.read)) {
     if (req.method === 'GET' || req.method === 'HEAD') return;
-    throw new ApiError(403, 'forbidden', 'the read-only token cannot change anything');
+    throw new CodedError('forbidden', 'the read-only token cannot change anything');
   }
-  throw new ApiError(401, 'unauthorized', 'invalid bearer token');
+  throw new CodedError('unauthorized', 'invalid bearer token');
 }

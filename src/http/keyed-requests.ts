@@ -7,7 +7,7 @@
 import type { FastifyReply } from 'fastify';
 import type { Pool } from '../db/pool';
 import { claimRequestKey, recordAnswer, requestHash, type KeyedRequest } from '../idempotency/request-keys';
-import { ApiError } from './errors';
+import { CodedError } from '../domain/failure-codes';
 
 export interface KeyedCall<T> {
   /** Route pattern, e.g. `POST /v1/workspaces/:id/plan`. */
@@ -30,8 +30,7 @@ export function keyedRequests(pool: Pool) {
     const keyed: KeyedRequest = { workspaceId: call.workspaceId, key: call.key, route: call.route, hash };
     const claim = await claimRequestKey(pool, keyed);
     if (claim.state === 'conflict') {
-      throw new ApiError(
-        409,
+      throw new CodedError(
         'idempotency_conflict',
         `idempotency key '${call.key}' was already used with another request (${claim.route === call.route ? 'another body' : claim.route}); use a new key for a new request`,
       );

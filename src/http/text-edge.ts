@@ -3,7 +3,7 @@
 // Unicode is a 422 naming the field before anything is charged or stored.
 import type { FastifyBodyParser, FastifyRequest } from 'fastify';
 import { findBadText } from '../domain/text';
-import { ApiError } from './errors';
+import { CodedError } from '../domain/failure-codes';
 
 /** Where a request's strings come from, as the validation error names them. */
 function requestParts(req: FastifyRequest): Array<[string, unknown]> {
@@ -21,7 +21,7 @@ function requestParts(req: FastifyRequest): Array<[string, unknown]> {
 export async function refuseBadText(req: FastifyRequest): Promise<void> {
   for (const [part, value] of requestParts(req)) {
     const bad = findBadText(value);
-    if (bad) throw new ApiError(422, 'validation_failed', `invalid ${part}: ${bad.path} ${bad.problem}`, { field: `${part}${bad.path}` });
+    if (bad) throw new CodedError('validation_failed', `invalid ${part}: ${bad.path} ${bad.problem}`, { field: `${part}${bad.path}` });
   }
 }
 
@@ -34,7 +34,7 @@ export function strictUtf8JsonParser(parseJson: FastifyBodyParser<string>): Fast
     try {
       text = utf8.decode(body);
     } catch {
-      done(new ApiError(400, 'invalid_json', 'the body is not valid UTF-8'), undefined);
+      done(new CodedError('invalid_json', 'the body is not valid UTF-8'), undefined);
       return;
     }
     return parseJson.call(this as never, req, text, done);

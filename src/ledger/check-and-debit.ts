@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import { isBelowLowThreshold, splitCost, type Split } from '../domain/consumption';
+import type { FailureCode } from '../domain/failure-codes';
 import { normalizeFeature } from '../domain/features';
 import { creditCost } from '../domain/metering';
 import type { PricingConfig } from '../domain/pricing';
@@ -35,18 +36,17 @@ export interface UsageCharge {
   unbilledShortfall: number;
 }
 
+/** A refused debit: a code from the taxonomy (the API decides its HTTP status), nothing written. */
 export type UsageRefusal = {
   ok: false;
-  status: 402 | 403 | 404 | 409 | 422;
-  code: string;
+  code: FailureCode;
   message: string;
   details?: Record<string, unknown>;
 };
 export type UsageOutcome = { ok: true; replayed: boolean; charge: UsageCharge } | UsageRefusal;
 
-const refuse = (status: UsageRefusal['status'], code: string, message: string, details?: Record<string, unknown>): UsageRefusal => ({
+const refuse = (code: FailureCode, message: string, details?: Record<string, unknown>): UsageRefusal => ({
   ok: false,
-  status,
   code,
   message,
   ...(details ? { details } : {}),
@@ -76,7 +76,7 @@ export async function checkAndDebit(pool: Pool, pricing: PricingConfig, request:
   // Recorded and checked against the switches in the one spelling of the feature vocabulary.
   const input = { ...request, feature: normalizeFeature(request.feature) };
   const cost = creditCost(pricing, input.action, input.tokens);
-  if (!cost.ok) return refuse(422, cost.reason === 'unknown_action' ? 'unknown_action' : 'validation_failed', cost.message);
+  if (!cost.ok) return refuse(cost.reason === 'unknown_action' ? 'unknown_action' : 'validation_failed', cost.message);
   if (!cost.billable) return answerNonBillable(pool, input.workspaceId);
   const hash = usageRequestHash(input);
 
@@ -208,17 +208,17 @@ function markContended(workspaceId: string): void {
 
 function gateRefusal(ws: Locked, input: UsageInput): UsageRefusal | null {
   if (ws.status === 'deleted') {
-    return refuse(403, 'workspace_deleted', `workspace '${input.workspaceId}' was deleted after its retention period`);
+    return refuse('workspace_deleted', `workspace '${input.workspaceId}' was deleted after its retention period`);
   }
   // The term closes on the balance row before the read model says cancelled.
   if (ws.status === 'cancelled' || ws.term_closed) {
-    return refuse(403, 'subscription_cancelled', `the subscription of workspace '${input.workspaceId}' has ended: AI usage is disabled`);
+    return refuse('subscription_cancelled', `the subscription of workspace '${input.workspaceId}' has ended: AI usage is disabled`);
   }
   if (ws.status === 'past_due') {
-    return refuse(402, 'payment_required', `workspace '${input.workspaceId}' is past due: usage resumes once a payment succeeds`);
+    return refuse('payment_required', `workspace '${input.workspaceId}' is past due: usage resumes once a payment succeeds`);
   }
   if (ws.feature_disabled) {
-    return refuse(403, 'feature_disabled', `AI is disabled for feature '${input.feature}' in workspace '${input.workspaceId}'`, {
+    return refuse('feature_disabled', `AI is disabled for feature '${input.feature}' in workspace '${input.workspaceId}'`, {
       feature: input.feature,
     });
   }
@@ -234,7 +234,7 @@ async function replayPrior(client: PoolClient, input: UsageInput, hash: string):
   const prior = rows[0];
   if (!prior) return null;
   if (prior.request_hash !== hash) {
-    return refuse(409, 'idempotency_conflict', `idempotency key '${input.idempotencyKey}' was already used with a different request body`);
+    return refuse('idempotency_conflict', `idempotency key '${input.idempotencyKey}' was already used with a different request body`);
   }
   return { ok: true, replayed: true, charge: prior.response };
 }
@@ -257,7 +257,6 @@ function creditLimitRefusal(input: UsageInput, ws: Locked, cost: number): UsageR
     ? 'on-demand usage is off'
     : `the on-demand limit of ${ws.on_demand_monthly_limit} credits is reached (${ws.overage_used} used)`;
   return refuse(
-    402,
     'credit_limit_reached',
     `not enough credits: '${input.action}' costs ${cost}, ${total} left and ${onDemand}; plan credits refresh at ${refreshesAt}`,
     { refreshesAt, creditsRequired: cost, balance: { plan: ws.plan_balance, purchased: ws.purchased_balance, total } },
@@ -284,8 +283,8 @@ async function recordExhausted(client: PoolClient, input: UsageInput, ws: Locked
 /** No balance row: the workspace is unknown, or no term was opened for it yet. */
 async function missingBalanceRow(client: PoolClient, workspaceId: string): Promise<UsageRefusal> {
   const { rows } = await client.query<{ status: string }>(`SELECT status FROM workspaces WHERE id = $1`, [workspaceId]);
-  if (!rows[0] || rows[0].status === 'signup_failed') return refuse(404, 'not_found', `workspace '${workspaceId}' was not found`);
-  return refuse(409, 'workspace_not_ready', `workspace '${workspaceId}' has no open billing term yet; retry shortly`);
+  if (!rows[0] || rows[0].status === 'signup_failed') return refuse('not_found', `workspace '${workspaceId}' was not found`);
+  return refuse('workspace_not_ready', `workspace '${workspaceId}' has no open billing term yet; retry shortly`);
 }
 
 /** Non-billable actions cost nothing, write nothing and need no credits (SPEC section 2, rule 14). */
@@ -296,8 +295,8 @@ async function answerNonBillable(pool: Pool, workspaceId: string): Promise<Usage
     [workspaceId],
   );
   const ws = rows[0];
-  if (!ws || !isCreatedWorkspace(ws.status)) return refuse(404, 'not_found', `workspace '${workspaceId}' was not found`);
-  if (ws.status === 'deleted') return refuse(403, 'workspace_deleted', `workspace '${workspaceId}' was deleted after its retention period`);
+  if (!ws || !isCreatedWorkspace(ws.status)) return refuse('not_found', `workspace '${workspaceId}' was not found`);
+  if (ws.status === 'deleted') return refuse('workspace_deleted', `workspace '${workspaceId}' was deleted after its retention period`);
   const plan = ws.plan ?? 0;
   const purchased = ws.purchased ?? 0;
   return {

@@ -1,21 +1,14 @@
 // The API's side of the workspace workflow: update-with-start for create,
 // updates for lifecycle changes, a signal for Stripe outcomes. Workflow
-// failures become ApiErrors with the status their code maps to.
-import {
-  WithStartWorkflowOperation,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  type Client,
-} from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+// failures become CodedErrors (workflow-failures.ts); the API maps their codes.
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
+import { CodedError } from '../domain/failure-codes';
 import type { CreateWorkspaceRequest, OnDemandSettings, WorkspaceStatus } from '../domain/workspace';
-import { ApiError } from '../http/errors';
 import {
   cancelUpdate,
   changePlanUpdate,
   createWorkspaceUpdate,
-  FailureCodes,
   paymentResultSignal,
   purchaseCreditsUpdate,
   resumeUpdate,
@@ -35,38 +28,10 @@ import {
 } from '../../workflows/definitions';
 import { BillingPlan, BillingStatus, BillingWorkspaceId } from '../../workflows/search-attributes';
 import { workspaceBilling } from '../../workflows/workspace-billing';
-
-const STATUS_BY_CODE: Record<string, number> = {
-  [FailureCodes.validation]: 422,
-  [FailureCodes.paymentMethodRequired]: 422,
-  [FailureCodes.paymentFailed]: 402,
-  [FailureCodes.paymentMethodRejected]: 402,
-  [FailureCodes.paymentRequired]: 402,
-  [FailureCodes.conflict]: 409,
-  [FailureCodes.invalidState]: 409,
-  [FailureCodes.renewalPending]: 409,
-};
-
-function toApiError(err: unknown, workspaceId: string): unknown {
-  if (err instanceof WorkflowNotFoundError) return new ApiError(404, 'not_found', `workspace '${workspaceId}' was not found`);
-  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-    const code = err.cause.type ?? 'error';
-    const status = STATUS_BY_CODE[code];
-    if (status) {
-      const details = (err.cause.details?.[0] ?? {}) as Record<string, unknown>;
-      return new ApiError(status, code, err.cause.message, details);
-    }
-  }
-  // An update to a workflow that ended (a purged workspace) is refused by the server with this message.
-  if (err instanceof Error && /already completed/i.test(err.message)) {
-    return new ApiError(404, 'not_found', `workspace '${workspaceId}' was deleted`);
-  }
-  return err;
-}
+import { workflowFailureOf } from './workflow-failures';
 
 /** How long an HTTP request waits for the workflow's answer before it is told to retry. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
-const STILL_PROCESSING_RETRY_AFTER_SECONDS = 5;
 
 export class BillingWorkflows {
   private readonly requestTimeoutMs: number;
@@ -85,7 +50,7 @@ export class BillingWorkflows {
 
   /**
    * Runs one request to the workflow, waiting at most requestTimeoutMs: a step
-   * that cannot finish (Stripe down, a blocked activity) answers 503
+   * that cannot finish (Stripe down, a blocked activity) fails with
    * `still_processing` instead of holding the HTTP request. The workflow keeps
    * working; the same request again (same Idempotency-Key, or the same
    * purchase key) gets its answer once there is one.
@@ -96,15 +61,12 @@ export class BillingWorkflows {
       return await this.client.withAbortSignal(deadline, fn);
     } catch (err) {
       if (deadline.aborted) {
-        throw new ApiError(
-          503,
+        throw new CodedError(
           'still_processing',
           `workspace '${workspaceId}' did not finish this request within ${this.requestTimeoutMs / 1000} s and is still working on it; send the same request again (same Idempotency-Key) for its answer`,
-          {},
-          STILL_PROCESSING_RETRY_AFTER_SECONDS,
         );
       }
-      throw toApiError(err, workspaceId);
+      throw workflowFailureOf(err, workspaceId);
     }
   }
 

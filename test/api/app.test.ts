@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPool, type Pool } from '../../src/db/pool';
 import { buildApp, type App } from '../../src/http/app';
-import { ApiError } from '../../src/http/errors';
+import { CodedError } from '../../src/domain/failure-codes';
 import { healthRoutes } from '../../src/http/routes/health';
 import { rawRequest } from '../helpers/raw-http';
 
@@ -20,7 +20,7 @@ beforeAll(async () => {
         a.post('/v1/ping', async () => ({ pong: true }));
         a.get('/v1/param/:p', async () => ({ pong: true }));
         a.get('/v1/busy', async () => {
-          throw new ApiError(503, 'still_processing', 'still working on it', {}, 5);
+          throw new CodedError('still_processing', 'still working on it');
         });
       },
     ],

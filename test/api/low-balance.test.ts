@@ -107,8 +107,8 @@ describe('PUT /v1/workspaces/:id/low-balance', () => {
   it("the workflow's validator refuses a bad threshold too, before it reaches the history", async () => {
     const id = 'low-balance-validator';
     await t.create({ id, plan: 'free' });
-    await expect(t.workflows.setLowBalanceThreshold(id, { threshold: -5 })).rejects.toMatchObject({ statusCode: 422, code: 'validation_failed' });
-    await expect(t.workflows.setLowBalanceThreshold(id, { threshold: 2.5 })).rejects.toMatchObject({ statusCode: 422 });
+    await expect(t.workflows.setLowBalanceThreshold(id, { threshold: -5 })).rejects.toMatchObject({ code: 'validation_failed' });
+    await expect(t.workflows.setLowBalanceThreshold(id, { threshold: 2.5 })).rejects.toMatchObject({ code: 'validation_failed' });
     expect((await t.state(id)).workspace.lowBalanceThreshold).toBeUndefined();
   });
 

@@ -100,7 +100,6 @@ describe('defect 2: odd Unicode is refused at the HTTP edge with 422, before any
   it('a direct Temporal client cannot wedge a purchase either: the update validator refuses a lone surrogate key', async () => {
     const before = paymentIntents();
     await expect(stack.service.workflows.purchaseCredits(pro, { credits: 100, idempotencyKey: 'k\ud800' })).rejects.toMatchObject({
-      statusCode: 422,
       code: 'validation_failed',
     });
     expect(paymentIntents()).toBe(before);

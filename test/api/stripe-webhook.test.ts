@@ -6,7 +6,7 @@ import { loadPricing } from '../../src/config/pricing';
 import { createPool, type Pool } from '../../src/db/pool';
 import type { PaymentSignal } from '../../src/domain/payment-signal';
 import { buildApp, type App } from '../../src/http/app';
-import { ApiError } from '../../src/http/errors';
+import { CodedError } from '../../src/domain/failure-codes';
 import { stripeWebhookRoutes } from '../../src/http/routes/stripe-webhook';
 import { createStripeClient } from '../../src/payments/stripe-client';
 import { StripeSandbox } from '../../src/stripe-sandbox/server';
@@ -33,7 +33,7 @@ beforeAll(async () => {
             failSignals--;
             throw new Error('temporal unavailable');
           }
-          if (workspaceId === 'ws-gone') throw new ApiError(404, 'not_found', `workspace '${workspaceId}' was not found`);
+          if (workspaceId === 'ws-gone') throw new CodedError('not_found', `workspace '${workspaceId}' was not found`);
           signals.push({ workspaceId, signal });
         },
       }),

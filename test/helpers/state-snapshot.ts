@@ -55,7 +55,7 @@ export async function workflowStates(workflows: BillingWorkflows, ids: readonly 
       const { pricing: _pricing, ...state } = await workflows.state(id);
       states[id] = state;
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+      if ((err as { code?: string }).code !== 'not_found') throw err;
       states[id] = null;
     }
   }

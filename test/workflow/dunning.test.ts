@@ -90,7 +90,7 @@ describe('dunning', () => {
     expect(s.unpaidInvoices[0]!.attempts).toBe(4);
     const row = await t.pool.query(`SELECT status FROM workspaces WHERE id = $1`, [id]);
     expect(row.rows[0].status).toBe('past_due');
-    expect(await t.use(id)).toMatchObject({ ok: false, status: 402, code: 'payment_required' });
+    expect(await t.use(id)).toMatchObject({ ok: false, code: 'payment_required' });
 
     await t.workflows.setPaymentMethod(id, 'pm_card_visa'); // a past-due account is retried at once
     const back = await t.waitFor(id, (x) => x.workspace.status === 'active', 'active again');

@@ -38,7 +38,6 @@ describe('unpaid invoices through cancellation and retention', () => {
 
     const refused = t.workflows.resume(id);
     await expect(refused).rejects.toMatchObject({
-      statusCode: 402,
       code: 'payment_required',
       details: { amountDueCents: invoice.total_cents, invoiceIds: [invoice.id] },
     });

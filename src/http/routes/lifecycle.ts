@@ -5,7 +5,6 @@ import type { Pool } from '../../db/pool';
 import type { PricingConfig } from '../../domain/pricing';
 import { getWorkspaceView } from '../../ledger/workspace-view';
 import {
-  BillingRuleError,
   MAX_ENTERPRISE_CREDITS,
   MAX_ENTERPRISE_PRICE_CENTS,
   MAX_LOW_BALANCE_THRESHOLD,
@@ -17,7 +16,7 @@ import {
 import { FEATURE_PATTERN, normalizeFeature } from '../../domain/features';
 import type { BillingWorkflows } from '../../temporal/billing-client';
 import type { App } from '../app';
-import { ApiError } from '../errors';
+import { CodedError } from '../../domain/failure-codes';
 import { keyedRequests } from '../keyed-requests';
 import { text } from '../schemas/text';
 
@@ -58,15 +57,6 @@ export const CreateWorkspaceBody = Type.Object(
   { additionalProperties: false },
 );
 
-function checkRule(fn: () => unknown): void {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof BillingRuleError) throw new ApiError(422, err.code, err.message);
-    throw err;
-  }
-}
-
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: () => PricingConfig; pool: Pool }) {
@@ -79,12 +69,12 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
       async (req, reply) => {
         const body = req.body as CreateWorkspaceRequest;
         // Checked here as well as in the workflow: update-with-start would start a workflow before refusing.
-        checkRule(() => validateCreateRequest(deps.pricing(), body));
+        validateCreateRequest(deps.pricing(), body);
         // A purged workspace keeps its id (its invoices refer to it): the id is not reused.
         // A refused sign-up (`signup_failed`) created nothing: its id is free.
         const { rows } = await deps.pool.query<{ status: WorkspaceStatus }>(`SELECT status FROM workspaces WHERE id = $1`, [body.id]);
         if (rows[0]?.status === 'deleted') {
-          throw new ApiError(409, 'workspace_deleted', `workspace '${body.id}' was deleted after its retention period; choose another id`);
+          throw new CodedError('workspace_id_retired', `workspace '${body.id}' was deleted after its retention period; choose another id`);
         }
         const result = await wf.createWorkspace(body);
         // Answer with the same view GET /v1/workspaces/:id gives (balance included).
@@ -121,7 +111,7 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
     // Cancel and resume take no body: a body means the client expects options these endpoints do not have.
     const noBody = async (req: { body: unknown }) => {
       const empty = req.body === undefined || (typeof req.body === 'object' && req.body !== null && !Array.isArray(req.body) && Object.keys(req.body).length === 0);
-      if (!empty) throw new ApiError(422, 'validation_failed', 'this endpoint takes no body: send none, or {}');
+      if (!empty) throw new CodedError('validation_failed', 'this endpoint takes no body: send none, or {}');
     };
     const cancelAnswer = (r: { status: string; cancelAt: number | null; retentionUntil: number | null }) => ({
       status: r.status,
@@ -208,11 +198,11 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
         const { purchase } = deps.pricing();
         const { credits, idempotencyKey } = req.body;
         if (credits < purchase.minCredits || credits > purchase.maxCredits) {
-          throw new ApiError(422, 'validation_failed', `credits must be an integer from ${purchase.minCredits} to ${purchase.maxCredits}`);
+          throw new CodedError('validation_failed', `credits must be an integer from ${purchase.minCredits} to ${purchase.maxCredits}`);
         }
         const header = req.headers['idempotency-key'];
         if (header !== undefined && header !== idempotencyKey) {
-          throw new ApiError(422, 'validation_failed', 'the Idempotency-Key header and the body\'s idempotencyKey differ: a purchase is named by its idempotencyKey (send the header with the same value, or not at all)');
+          throw new CodedError('validation_failed', 'the Idempotency-Key header and the body\'s idempotencyKey differ: a purchase is named by its idempotencyKey (send the header with the same value, or not at all)');
         }
         // The body's key names the purchase; every attempt is a new update (a refused one may be retried with the same key).
         return keyed(reply, {

@@ -10,7 +10,7 @@ import Stripe from 'stripe';
 import type { Pool } from '../../db/pool';
 import type { PaymentSignal } from '../../domain/payment-signal';
 import type { App } from '../app';
-import { ApiError } from '../errors';
+import { CodedError } from '../../domain/failure-codes';
 import { claimEvent, markDelivered, releaseClaim } from './stripe-webhook-events';
 
 export interface StripeWebhookDeps {
@@ -18,7 +18,7 @@ export interface StripeWebhookDeps {
   webhookSecret: string;
   /**
    * Delivers the signal to the workspace's workflow (wired to Temporal by the caller).
-   * Rejects with a 404 ApiError when the workspace has no workflow to signal.
+   * Rejects with a `not_found` CodedError when the workspace has no workflow to signal.
    */
   signalPayment: (workspaceId: string, signal: PaymentSignal) => Promise<void>;
   /** How old a signature may be, in seconds (Stripe's default: 300). */
@@ -57,16 +57,16 @@ export function paymentSignalOf(event: Stripe.Event): { workspaceId: string; sig
 }
 
 function verify(body: unknown, signature: string | string[] | undefined, deps: StripeWebhookDeps): Stripe.Event {
-  if (!Buffer.isBuffer(body) || body.length === 0) throw new ApiError(400, 'malformed_event', 'the body must be a Stripe event');
+  if (!Buffer.isBuffer(body) || body.length === 0) throw new CodedError('malformed_event', 'the body must be a Stripe event');
   // An empty secret would let anyone sign: refuse everything instead.
-  if (!deps.webhookSecret) throw new ApiError(400, 'invalid_signature', 'no Stripe webhook secret is configured; refusing unverifiable events');
-  if (typeof signature !== 'string') throw new ApiError(400, 'invalid_signature', 'missing Stripe-Signature header');
+  if (!deps.webhookSecret) throw new CodedError('invalid_signature', 'no Stripe webhook secret is configured; refusing unverifiable events');
+  if (typeof signature !== 'string') throw new CodedError('invalid_signature', 'missing Stripe-Signature header');
   let event: Stripe.Event;
   try {
     event = Stripe.webhooks.constructEvent(body, signature, deps.webhookSecret, deps.toleranceSeconds ?? 300);
   } catch (err) {
-    if (err instanceof Stripe.errors.StripeSignatureVerificationError) throw new ApiError(400, 'invalid_signature', err.message);
-    throw new ApiError(400, 'malformed_event', 'the body is not a JSON Stripe event');
+    if (err instanceof Stripe.errors.StripeSignatureVerificationError) throw new CodedError('invalid_signature', err.message);
+    throw new CodedError('malformed_event', 'the body is not a JSON Stripe event');
   }
   const e = event as Partial<Stripe.Event> | null;
   const object: unknown = e?.data?.object;
@@ -74,7 +74,7 @@ function verify(body: unknown, signature: string | string[] | undefined, deps: S
     typeof e?.id === 'string' && /^evt_\w{1,200}$/.test(e.id) &&
     typeof e.type === 'string' && /^[\w.]{1,200}$/.test(e.type) &&
     typeof object === 'object' && object !== null;
-  if (!wellFormed) throw new ApiError(400, 'malformed_event', 'the event lacks a valid id, type or data object');
+  if (!wellFormed) throw new CodedError('malformed_event', 'the event lacks a valid id, type or data object');
   return event;
 }
 
@@ -122,16 +122,16 @@ export function stripeWebhookRoutes(deps: StripeWebhookDeps) {
               deliverable: routed !== null,
             });
             if (claim === 'delivered') return { received: true, duplicate: true, routed: false };
-            if (claim === 'busy') throw new ApiError(503, 'event_in_progress', 'another delivery of this event is in progress; Stripe will retry');
+            if (claim === 'busy') throw new CodedError('event_in_progress', 'another delivery of this event is in progress; Stripe will retry');
             if (!routed) return { received: true, duplicate: false, routed: false };
             // After the commit: no connection is held while Temporal answers (up to 60 s).
             const delivered = await deps.signalPayment(routed.workspaceId, routed.signal).then(
               () => true,
               async (err: unknown) => {
-                if (err instanceof ApiError && err.statusCode === 404) return false;
+                if (err instanceof CodedError && err.code === 'not_found') return false;
                 req.log.error({ err, eventId: event.id }, 'stripe webhook: signalling the workflow failed');
                 await releaseClaim(deps.pool, event.id);
-                throw new ApiError(503, 'signal_failed', 'could not deliver the event to the workspace; Stripe will retry');
+                throw new CodedError('signal_failed', 'could not deliver the event to the workspace; Stripe will retry');
               },
             );
             // A crash before this line means one more signal on redelivery: the workflow drops it by event id.

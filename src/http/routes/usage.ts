@@ -5,7 +5,8 @@ import { checkAndDebit } from '../../ledger/check-and-debit';
 import { usageHistory, usageSummary } from '../../ledger/usage-reports';
 import { creditsDebited, usageRefusals } from '../../metrics';
 import type { App } from '../app';
-import { ApiError, notFound } from '../errors';
+import { CodedError } from '../../domain/failure-codes';
+import { notFound } from '../errors';
 import { UsageBody, UsageCharge, UsageHistoryQuery, UsageHistoryResponse, UsageSummaryQuery, UsageSummaryResponse } from '../schemas/usage';
 import { WorkspaceParams } from '../schemas/workspace-params';
 
@@ -25,7 +26,7 @@ export function usageRoutes(deps: UsageRouteDeps) {
         const outcome = await checkAndDebit(deps.pool, deps.pricing, { workspaceId: req.params.id, ...req.body });
         if (!outcome.ok) {
           usageRefusals.inc({ reason: outcome.code });
-          throw new ApiError(outcome.status, outcome.code, outcome.message, outcome.details);
+          throw new CodedError(outcome.code, outcome.message, outcome.details);
         }
         if (outcome.replayed) void reply.header('idempotent-replayed', 'true');
         else for (const [bucket, credits] of Object.entries(outcome.charge.buckets)) if (credits > 0) creditsDebited.inc({ bucket }, credits);
@@ -40,7 +41,7 @@ export function usageRoutes(deps: UsageRouteDeps) {
         const from = req.query.from ? new Date(req.query.from) : undefined;
         const to = req.query.to ? new Date(req.query.to) : undefined;
         if (from && to && !(from < to && to.getTime() - from.getTime() <= MAX_RANGE_MS)) {
-          throw new ApiError(422, 'validation_failed', 'from must be before to, and the range at most 400 days');
+          throw new CodedError('validation_failed', 'from must be before to, and the range at most 400 days');
         }
         const summary = await usageSummary(deps.pool, { workspaceId: req.params.id, groupBy: req.query.groupBy ?? 'member', from, to });
         if (!summary) throw notFound(`workspace '${req.params.id}'`);
