@@ -53,6 +53,7 @@ import {
   paymentResultSignal,
   purchaseCreditsUpdate,
   resumeUpdate,
+  retryBlockedStepUpdate,
   setFeatureUpdate,
   setLowBalanceThresholdUpdate,
   setOnDemandUpdate,
@@ -66,10 +67,11 @@ import {
   type PlanChangeResult,
   type PurchaseRequest,
   type PurchaseResult,
+  type RetryBlockedStepResult,
   type UnpaidInvoice,
   type WorkspaceBillingView,
 } from './definitions';
-import { BillingPlan, BillingStatus, BillingTermEnd, BillingWorkspaceId } from './search-attributes';
+import { BillingBlocked, BillingPlan, BillingStatus, BillingTermEnd, BillingWorkspaceId } from './search-attributes';
 
 type Phase = WorkspaceBillingView['phase'];
 
@@ -145,6 +147,10 @@ const RENEWAL_CURRENT_CATALOG = 'renewal-current-catalog';
 const RETENTION_COLLECTS_DEBT = 'retention-collects-debt';
 /** A successful payment collects the other unpaid invoices at once. */
 const PATCH_COLLECT_AFTER_PAYMENT = 'collect-unpaid-after-successful-payment';
+/** The BillingBlocked search attribute: set while a step is blocked, cleared as soon as it went through. */
+const BLOCKED_VISIBLE = 'billing-blocked-search-attribute';
+/** A blocked step's pause can be cut short by ops (retryBlockedStep update). */
+const RETRY_BLOCKED_ON_REQUEST = 'retry-blocked-step-on-request';
 
 /** Dunning attempts on the 1/3/7-day schedule (attempts at once after a new card or a payment do not count). */
 const scheduledAttempts = (u: UnpaidInvoice) => u.attempts - (u.extraAttempts ?? 0);
@@ -228,6 +234,10 @@ export class WorkspaceBilling {
   private busy = false;
   /** Why the main loop is stuck, shown to ops in the UI's current details. */
   private blocked: string | null = null;
+  /** Ops' requests to retry the blocked step now: asked, taken by a try, answered by that try's failure. */
+  private retryAsked = 0;
+  private retryTaken = 0;
+  private retryAnswered = 0;
   /** The term-end step (renewal or cancellation) has started and not finished: it may be blocked part-way. */
   private endingTerm = false;
   private readonly act: ActivityCall;
@@ -804,6 +814,7 @@ export class WorkspaceBilling {
       { key: BillingPlan, value: this.s.plan },
       { key: BillingStatus, value: this.s.status },
       { key: BillingTermEnd, value: new Date(term.end) },
+      ...(patched(BLOCKED_VISIBLE) ? [{ key: BillingBlocked, value: this.blocked !== null }] : []),
     ]);
     const lines = [
       this.blocked ? `**BLOCKED**, retrying: ${this.blocked}` : null,
@@ -857,7 +868,10 @@ export class WorkspaceBilling {
     for (let pauseHours = 1; ; pauseHours = Math.min(pauseHours * 2, 24)) {
       try {
         await this.exclusive(fn);
+        const recovered = this.blocked !== null;
         this.blocked = null;
+        // Ops see the recovery (BillingBlocked = false) at once, not at the next change.
+        if (recovered && patched(BLOCKED_VISIBLE)) this.publish();
         return;
       } catch (err) {
         if (!(err instanceof ActivityFailure || err instanceof BillingRuleError)) throw err;
@@ -867,9 +881,29 @@ export class WorkspaceBilling {
         // Alertable: billing_blocked_steps in the worker's metrics (/metrics).
         metricMeter.createCounter('billing_blocked_steps', 'steps', 'Billing workflow steps blocked by a failure no retry fixes').add(1);
         this.publish();
-        await sleep(pauseHours * 3_600_000, { summary: `Blocked (${this.blocked.slice(0, 80)}): retry in ${pauseHours} h` });
+        await this.pauseBlockedStep(pauseHours);
+        this.retryAnswered = this.retryTaken;
       }
     }
+  }
+
+  /** Waits before a blocked step's next try: the pause, cut short by ops (retryBlockedStep) once they fixed the cause. */
+  private async pauseBlockedStep(pauseHours: number): Promise<void> {
+    const summary = `Blocked (${this.blocked!.slice(0, 80)}): retry in ${pauseHours} h`;
+    if (!patched(RETRY_BLOCKED_ON_REQUEST)) {
+      await sleep(pauseHours * 3_600_000, { summary });
+      return;
+    }
+    await condition(() => this.retryAsked > this.retryTaken, pauseHours * 3_600_000, { summary });
+    this.retryTaken = this.retryAsked;
+  }
+
+  /** Ops' retryBlockedStep: the blocked step is tried at once; answers after that try. */
+  private async onRetryBlockedStep(): Promise<RetryBlockedStepResult> {
+    const request = ++this.retryAsked;
+    // A try already under way when the request came does not answer it: the next one does.
+    await condition(() => this.blocked === null || this.retryAnswered >= request);
+    return { blocked: this.blocked };
   }
 
   /**
@@ -991,6 +1025,12 @@ export class WorkspaceBilling {
       validator: (req) => {
         this.requireSubscribed('set the low-balance threshold');
         rule(() => validateLowBalanceThreshold(req.threshold));
+      },
+    });
+
+    setHandler(retryBlockedStepUpdate, () => this.onRetryBlockedStep(), {
+      validator: () => {
+        if (this.blocked === null) throw failure(FailureCodes.invalidState, 'no step of this workspace is blocked');
       },
     });
 
