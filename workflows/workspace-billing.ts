@@ -880,9 +880,9 @@ export class WorkspaceBilling {
         log.error('billing step blocked; retrying later', { error: this.blocked, pauseHours });
         // Alertable: billing_blocked_steps in the worker's metrics (/metrics).
         metricMeter.createCounter('billing_blocked_steps', 'steps', 'Billing workflow steps blocked by a failure no retry fixes').add(1);
+        this.retryAnswered = this.retryTaken; // this try answers the ops requests it took
         this.publish();
         await this.pauseBlockedStep(pauseHours);
-        this.retryAnswered = this.retryTaken;
       }
     }
   }

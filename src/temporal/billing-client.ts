@@ -128,7 +128,7 @@ export class BillingWorkflows {
         { key: BillingStatus, value: 'signing_up' satisfies WorkspaceStatus },
         { key: BillingBlocked, value: false },
       ],
-      // Fixed at start (SDK 1.24 cannot change them later, nor pass them on at continue-as-new): only what never
+      // Fixed at start (SDK 1.24 can set them neither later nor at continue-as-new): only what never
       // changes; the plan, status and everything else are in the current details the workflow keeps up to date.
       staticSummary: `Billing of workspace ${req.id}`,
       staticDetails: `Workspace **${req.id}**: its plan, status, balance and invoices are in the current details below.`,
