@@ -44,6 +44,7 @@ import {
   type WorkspaceSnapshot,
   type WorkspaceStatus,
 } from '../src/domain/workspace';
+import { glanceLines, noticingAccount, type AccountGlance } from './account-glance';
 import { billingActivities, type ActivityCall } from './activity-calls';
 import {
   cancelUpdate,
@@ -122,6 +123,8 @@ export interface WorkspaceState {
   lowBalanceThreshold?: number | null;
   /** Version of the last read-model write (absent in states from older runs). */
   syncVersion?: number;
+  /** Card and balance as the workflow last learned them, for ops' current details (absent in older states). */
+  glance?: AccountGlance;
 }
 
 export type WorkspaceBillingInput =
@@ -246,7 +249,8 @@ export class WorkspaceBilling {
   constructor(input: WorkspaceBillingInput) {
     this.importedAnchor = input.kind === 'create' ? input.anchorAt : undefined;
     this.s = input.kind === 'create' ? initialState(input.request, Date.now(), input.anchorAt) : input.state;
-    this.act = billingActivities();
+    // Results that tell the card or the balance are noted for the current details (no extra activity).
+    this.act = noticingAccount(billingActivities(), () => (this.s.glance ??= {}), () => Date.now());
     this.registerHandlers();
   }
 
@@ -824,8 +828,7 @@ export class WorkspaceBilling {
       this.retiredPlan() ? `Plan '${this.s.plan}' is no longer in the pricing catalog: renews on its last terms (${this.s.planCredits} credits, ${this.s.planPriceCents} cents)` : null,
       this.s.cancelAt ? `Cancels at ${iso(this.s.cancelAt)}` : null,
       this.s.retentionUntil ? `Data purge at ${iso(this.s.retentionUntil)}` : null,
-      this.s.unpaid.length ? `Unpaid invoices: ${this.s.unpaid.map((u) => `${u.invoiceId} (${u.attempts} attempts: ${u.lastReason})`).join(', ')}` : null,
-      `On-demand: ${this.s.onDemand.enabled ? `on, limit ${this.s.onDemand.monthlyLimit || 'unlimited'}` : 'off'}`,
+      ...glanceLines(this.s.glance, { ...this.s, termIndex: term.index }),
       this.s.disabledFeatures.length ? `Disabled features: ${this.s.disabledFeatures.join(', ')}` : null,
     ];
     setCurrentDetails(lines.filter((l) => l !== null).join('\n\n'));
