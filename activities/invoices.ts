@@ -71,7 +71,7 @@ export function createInvoiceActivities(deps: InvoiceActivityDeps) {
   const { pool, pricing, stripe, outboxDir, seller, now } = deps;
   return {
     /** Creates the workspace's Stripe customer once, attaches the card, makes it the default. */
-    async ensurePaymentMethod(input: { workspaceId: string; paymentMethod: string }): Promise<{ customerId: string; paymentMethodId: string }> {
+    async ensurePaymentMethod(input: { workspaceId: string; paymentMethod: string }): Promise<Awaited<ReturnType<typeof ensurePaymentMethod>>> {
       return failing(() => ensurePaymentMethod(pool, stripe, input.workspaceId, input.paymentMethod));
     },
 

@@ -5,7 +5,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from '../src/db/pool';
 import type { PricingConfig } from '../src/domain/pricing';
-import { getBalances, overageUsed, unbilledShortfall } from '../src/ledger/balances';
+import { balanceAfter, getBalances, overageUsed, unbilledShortfall, type BalanceAfter } from '../src/ledger/balances';
 import { LedgerError } from '../src/ledger/errors';
 import { expirePlanCredits, grantPurchasedCredits, openTerm, purgeUsageData, replacePlanBucket } from '../src/ledger/operations';
 
@@ -26,12 +26,25 @@ function activity<I, O>(pool: Pool, fn: (pool: Pool, input: I) => Promise<O>): (
   };
 }
 
+/**
+ * An operation that moves credits, answering also the balance right after it:
+ * the workflow shows ops the account at a glance without reading it separately.
+ */
+function changing<I extends { workspaceId: string }, O>(
+  fn: (pool: Pool, input: I) => Promise<O>,
+): (pool: Pool, input: I) => Promise<O & { balanceAfter: BalanceAfter | null }> {
+  return async (pool, input) => {
+    const result = await fn(pool, input);
+    return { ...result, balanceAfter: await balanceAfter(pool, input.workspaceId) };
+  };
+}
+
 export function createLedgerActivities({ pool }: LedgerActivityDeps) {
   return {
-    openTerm: activity(pool, openTerm),
-    replacePlanBucket: activity(pool, replacePlanBucket),
-    grantPurchasedCredits: activity(pool, grantPurchasedCredits),
-    expirePlanCredits: activity(pool, expirePlanCredits),
+    openTerm: activity(pool, changing(openTerm)),
+    replacePlanBucket: activity(pool, changing(replacePlanBucket)),
+    grantPurchasedCredits: activity(pool, changing(grantPurchasedCredits)),
+    expirePlanCredits: activity(pool, changing(expirePlanCredits)),
     purgeUsageData: activity(pool, purgeUsageData),
     getBalances: activity(pool, getBalances),
     overageUsed: activity(pool, overageUsed),

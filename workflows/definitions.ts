@@ -94,6 +94,16 @@ export const setFeatureUpdate = defineUpdate<{ disabledFeatures: string[] }, [{ 
 /** Rule 11: the workspace's low-balance threshold in credits; null = the default percentage of the plan. */
 export const setLowBalanceThresholdUpdate = defineUpdate<LowBalanceSetting, [LowBalanceSetting]>('setLowBalanceThreshold');
 export const setPaymentMethodUpdate = defineUpdate<{ paymentMethod: string }, [{ paymentMethod: string }]>('setPaymentMethod');
+/**
+ * Ops: retry the blocked step of the main loop now instead of at the end of its
+ * pause (after fixing the cause). Refused when no step is blocked; answers once
+ * the retry has run: `blocked` is null when the step went through, else why it
+ * is still blocked.
+ */
+export const retryBlockedStepUpdate = defineUpdate<RetryBlockedStepResult, []>('retryBlockedStep');
+export interface RetryBlockedStepResult {
+  blocked: string | null;
+}
 /** Stripe webhook outcomes, routed here by the API's webhook endpoint. */
 export const paymentResultSignal = defineSignal<[PaymentSignal]>(PAYMENT_SIGNAL_NAME);
 export const stateQuery = defineQuery<WorkspaceBillingView>('state');

@@ -44,6 +44,7 @@ import {
   type WorkspaceSnapshot,
   type WorkspaceStatus,
 } from '../src/domain/workspace';
+import { glanceLines, noticingAccount, type AccountGlance } from './account-glance';
 import { billingActivities, type ActivityCall } from './activity-calls';
 import {
   cancelUpdate,
@@ -53,6 +54,7 @@ import {
   paymentResultSignal,
   purchaseCreditsUpdate,
   resumeUpdate,
+  retryBlockedStepUpdate,
   setFeatureUpdate,
   setLowBalanceThresholdUpdate,
   setOnDemandUpdate,
@@ -66,10 +68,11 @@ import {
   type PlanChangeResult,
   type PurchaseRequest,
   type PurchaseResult,
+  type RetryBlockedStepResult,
   type UnpaidInvoice,
   type WorkspaceBillingView,
 } from './definitions';
-import { BillingPlan, BillingStatus, BillingTermEnd, BillingWorkspaceId } from './search-attributes';
+import { BillingBlocked, BillingPlan, BillingStatus, BillingTermEnd, BillingWorkspaceId } from './search-attributes';
 
 type Phase = WorkspaceBillingView['phase'];
 
@@ -120,6 +123,8 @@ export interface WorkspaceState {
   lowBalanceThreshold?: number | null;
   /** Version of the last read-model write (absent in states from older runs). */
   syncVersion?: number;
+  /** Card and balance as the workflow last learned them, for ops' current details (absent in older states). */
+  glance?: AccountGlance;
 }
 
 export type WorkspaceBillingInput =
@@ -149,6 +154,10 @@ const PLAN_CHANGE_WAITS_FOR_RENEWAL = 'plan-change-waits-for-renewal';
 const EXCLUSIVE_ONE_AT_A_TIME = 'exclusive-one-at-a-time';
 /** A successful payment collects the other unpaid invoices at once. */
 const PATCH_COLLECT_AFTER_PAYMENT = 'collect-unpaid-after-successful-payment';
+/** The BillingBlocked search attribute: set while a step is blocked, cleared as soon as it went through. */
+const BLOCKED_VISIBLE = 'billing-blocked-search-attribute';
+/** A blocked step's pause can be cut short by ops (retryBlockedStep update). */
+const RETRY_BLOCKED_ON_REQUEST = 'retry-blocked-step-on-request';
 
 /** Dunning attempts on the 1/3/7-day schedule (attempts at once after a new card or a payment do not count). */
 const scheduledAttempts = (u: UnpaidInvoice) => u.attempts - (u.extraAttempts ?? 0);
@@ -232,6 +241,10 @@ export class WorkspaceBilling {
   private busy = false;
   /** Why the main loop is stuck, shown to ops in the UI's current details. */
   private blocked: string | null = null;
+  /** Ops' requests to retry the blocked step now: asked, taken by a try, answered by that try's failure. */
+  private retryAsked = 0;
+  private retryTaken = 0;
+  private retryAnswered = 0;
   /** The term-end step (renewal or cancellation) has started and not finished: it may be blocked part-way. */
   private endingTerm = false;
   private readonly act: ActivityCall;
@@ -240,7 +253,8 @@ export class WorkspaceBilling {
   constructor(input: WorkspaceBillingInput) {
     this.importedAnchor = input.kind === 'create' ? input.anchorAt : undefined;
     this.s = input.kind === 'create' ? initialState(input.request, Date.now(), input.anchorAt) : input.state;
-    this.act = billingActivities();
+    // Results that tell the card or the balance are noted for the current details (no extra activity).
+    this.act = noticingAccount(billingActivities(), () => (this.s.glance ??= {}), () => Date.now());
     this.registerHandlers();
   }
 
@@ -812,6 +826,7 @@ export class WorkspaceBilling {
       { key: BillingPlan, value: this.s.plan },
       { key: BillingStatus, value: this.s.status },
       { key: BillingTermEnd, value: new Date(term.end) },
+      ...(patched(BLOCKED_VISIBLE) ? [{ key: BillingBlocked, value: this.blocked !== null }] : []),
     ]);
     const lines = [
       this.blocked ? `**BLOCKED**, retrying: ${this.blocked}` : null,
@@ -821,8 +836,7 @@ export class WorkspaceBilling {
       this.retiredPlan() ? `Plan '${this.s.plan}' is no longer in the pricing catalog: renews on its last terms (${this.s.planCredits} credits, ${this.s.planPriceCents} cents)` : null,
       this.s.cancelAt ? `Cancels at ${iso(this.s.cancelAt)}` : null,
       this.s.retentionUntil ? `Data purge at ${iso(this.s.retentionUntil)}` : null,
-      this.s.unpaid.length ? `Unpaid invoices: ${this.s.unpaid.map((u) => `${u.invoiceId} (${u.attempts} attempts: ${u.lastReason})`).join(', ')}` : null,
-      `On-demand: ${this.s.onDemand.enabled ? `on, limit ${this.s.onDemand.monthlyLimit || 'unlimited'}` : 'off'}`,
+      ...glanceLines(this.s.glance, { ...this.s, termIndex: term.index }),
       this.s.disabledFeatures.length ? `Disabled features: ${this.s.disabledFeatures.join(', ')}` : null,
     ];
     setCurrentDetails(lines.filter((l) => l !== null).join('\n\n'));
@@ -864,7 +878,10 @@ export class WorkspaceBilling {
     for (let pauseHours = 1; ; pauseHours = Math.min(pauseHours * 2, 24)) {
       try {
         await this.exclusive(fn);
+        const recovered = this.blocked !== null;
         this.blocked = null;
+        // Ops see the recovery (BillingBlocked = false) at once, not at the next change.
+        if (recovered && patched(BLOCKED_VISIBLE)) this.publish();
         return;
       } catch (err) {
         if (!(err instanceof ActivityFailure || err instanceof BillingRuleError)) throw err;
@@ -873,10 +890,30 @@ export class WorkspaceBilling {
         log.error('billing step blocked; retrying later', { error: this.blocked, pauseHours });
         // Alertable: billing_blocked_steps in the worker's metrics (/metrics).
         metricMeter.createCounter('billing_blocked_steps', 'steps', 'Billing workflow steps blocked by a failure no retry fixes').add(1);
+        this.retryAnswered = this.retryTaken; // this try answers the ops requests it took
         this.publish();
-        await sleep(pauseHours * 3_600_000, { summary: `Blocked (${this.blocked.slice(0, 80)}): retry in ${pauseHours} h` });
+        await this.pauseBlockedStep(pauseHours);
       }
     }
+  }
+
+  /** Waits before a blocked step's next try: the pause, cut short by ops (retryBlockedStep) once they fixed the cause. */
+  private async pauseBlockedStep(pauseHours: number): Promise<void> {
+    const summary = `Blocked (${this.blocked!.slice(0, 80)}): retry in ${pauseHours} h`;
+    if (!patched(RETRY_BLOCKED_ON_REQUEST)) {
+      await sleep(pauseHours * 3_600_000, { summary });
+      return;
+    }
+    await condition(() => this.retryAsked > this.retryTaken, pauseHours * 3_600_000, { summary });
+    this.retryTaken = this.retryAsked;
+  }
+
+  /** Ops' retryBlockedStep: the blocked step is tried at once; answers after that try. */
+  private async onRetryBlockedStep(): Promise<RetryBlockedStepResult> {
+    const request = ++this.retryAsked;
+    // A try already under way when the request came does not answer it: the next one does.
+    await condition(() => this.blocked === null || this.retryAnswered >= request);
+    return { blocked: this.blocked };
   }
 
   /**
@@ -1001,6 +1038,12 @@ export class WorkspaceBilling {
       validator: (req) => {
         this.requireSubscribed('set the low-balance threshold');
         rule(() => validateLowBalanceThreshold(req.threshold));
+      },
+    });
+
+    setHandler(retryBlockedStepUpdate, () => this.onRetryBlockedStep(), {
+      validator: () => {
+        if (this.blocked === null) throw failure(FailureCodes.invalidState, 'no step of this workspace is blocked');
       },
     });
 

@@ -22,6 +22,24 @@ export async function getBalances(pool: Pool, { workspaceId }: { workspaceId: st
   return { plan, purchased, total: plan + purchased };
 }
 
+/** The buckets after a change, for display: plan, purchased, and the term's overage (on-demand) used. */
+export interface BalanceAfter {
+  termIndex: number;
+  plan: number;
+  purchased: number;
+  overageUsed: number;
+}
+
+/** The balance row as it is now; null before the first term opens. */
+export async function balanceAfter(pool: Pool, workspaceId: string): Promise<BalanceAfter | null> {
+  const { rows } = await pool.query<{ term_index: number; plan_balance: number; purchased_balance: number; overage_used: number }>(
+    `SELECT term_index, plan_balance, purchased_balance, overage_used FROM credit_balances WHERE workspace_id = $1`,
+    [workspaceId],
+  );
+  const r = rows[0];
+  return r ? { termIndex: r.term_index, plan: r.plan_balance, purchased: r.purchased_balance, overageUsed: r.overage_used } : null;
+}
+
 async function termBucketTotal(pool: Pool, workspaceId: string, termIndex: number, bucket: 'overage' | 'shortfall') {
   const { rows } = await pool.query<{ used: number }>(
     `SELECT coalesce(-sum(amount), 0)::int8 AS used FROM credit_ledger

@@ -15,6 +15,12 @@ function rethrow(err: unknown, rejected: (code: string, reason: string) => Error
   throw new Error(f.message);
 }
 
+/** What ops see of the card on file. */
+export interface CardOnFile {
+  brand: string;
+  last4: string;
+}
+
 /** The workspace's Stripe customer id, creating the customer on first use. */
 export async function ensureCustomer(pool: Pool, stripe: Stripe, workspaceId: string): Promise<string> {
   const { rows } = await pool.query<{ name: string; billing_email: string; stripe_customer_id: string | null }>(
@@ -45,7 +51,7 @@ export async function ensurePaymentMethod(
   stripe: Stripe,
   workspaceId: string,
   paymentMethod: string,
-): Promise<{ customerId: string; paymentMethodId: string }> {
+): Promise<{ customerId: string; paymentMethodId: string; card: CardOnFile | null }> {
   if (!/^pm_[A-Za-z0-9_]{1,200}$/.test(paymentMethod)) {
     throw new PaymentMethodRejectedError('invalid_payment_method', `'${paymentMethod}' is not a Stripe payment method id (pm_...)`);
   }
@@ -54,5 +60,6 @@ export async function ensurePaymentMethod(
   const pm = await attachPaymentMethod(stripe, customerId, paymentMethod).catch((err: unknown) => rethrow(err, reject));
   await setDefaultPaymentMethod(stripe, customerId, pm.id).catch((err: unknown) => rethrow(err, reject));
   await pool.query(`UPDATE workspaces SET payment_method = $2, updated_at = now() WHERE id = $1`, [workspaceId, pm.id]);
-  return { customerId, paymentMethodId: pm.id };
+  // Brand and last 4 come with the attach answer: the workflow shows them to ops at no extra request.
+  return { customerId, paymentMethodId: pm.id, card: pm.card ? { brand: pm.card.brand, last4: pm.card.last4 } : null };
 }

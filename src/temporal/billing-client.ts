@@ -26,7 +26,7 @@ import {
   type PurchaseRequest,
   type PurchaseResult,
 } from '../../workflows/definitions';
-import { BillingPlan, BillingStatus, BillingWorkspaceId } from '../../workflows/search-attributes';
+import { BillingBlocked, BillingPlan, BillingStatus, BillingWorkspaceId } from '../../workflows/search-attributes';
 import { workspaceBilling } from '../../workflows/workspace-billing';
 import { workflowFailureOf } from './workflow-failures';
 
@@ -88,9 +88,12 @@ export class BillingWorkflows {
         { key: BillingWorkspaceId, value: req.id },
         { key: BillingPlan, value: req.plan },
         { key: BillingStatus, value: 'signing_up' satisfies WorkspaceStatus },
+        { key: BillingBlocked, value: false },
       ],
+      // Fixed at start (SDK 1.24 can set them neither later nor at continue-as-new): only what never
+      // changes; the plan, status and everything else are in the current details the workflow keeps up to date.
       staticSummary: `Billing of workspace ${req.id}`,
-      staticDetails: `Workspace **${req.id}**, created on the ${req.plan} plan. Current state: see the details below.`,
+      staticDetails: `Workspace **${req.id}**: its plan, status, balance and invoices are in the current details below.`,
     });
     return this.call(req.id, () =>
       this.client.workflow.executeUpdateWithStart(createWorkspaceUpdate, { args: [req], startWorkflowOperation }),

@@ -7,7 +7,11 @@ import proto from '@temporalio/proto';
 import { billingSearchAttributes } from '../../workflows/search-attributes';
 
 const { IndexedValueType } = proto.temporal.api.enums.v1;
-const TYPES = { Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, Datetime: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME };
+const TYPES = {
+  Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  Datetime: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  Bool: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+};
 
 /** Adds the missing ones; throws when one exists with another type or cannot be added (Temporal Cloud: add them in its UI). */
 export async function registerSearchAttributes(connection: ConnectionLike, namespace: string): Promise<{ added: string[] }> {

@@ -74,8 +74,9 @@ describe('every Stripe request the project makes is accepted by stripe-mock', ()
 
   it('the whole card-on-file flow through the real client and the database', async () => {
     const id = await insertWorkspace(pool, { id: uniqueId('mock') });
-    const { customerId, paymentMethodId } = await ensurePaymentMethod(pool, stripe, id, 'pm_card_visa');
+    const { customerId, paymentMethodId, card } = await ensurePaymentMethod(pool, stripe, id, 'pm_card_visa');
     expect(customerId).toMatch(/^cus_/);
+    expect(card).toEqual({ brand: expect.any(String), last4: expect.stringMatching(/^\d{4}$/) }); // shown to ops
     expect(paymentMethodId).toMatch(/^pm_/);
     const { rows } = await pool.query(`SELECT stripe_customer_id, payment_method FROM workspaces WHERE id = $1`, [id]);
     expect(rows[0]).toEqual({ stripe_customer_id: customerId, payment_method: paymentMethodId });

@@ -13,7 +13,7 @@ import { registerSearchAttributes } from '../../src/temporal/register-search-att
 import { billingSearchAttributes } from '../../workflows/search-attributes';
 import { freePort } from '../setup/free-port';
 
-const { INDEXED_VALUE_TYPE_KEYWORD: KEYWORD, INDEXED_VALUE_TYPE_DATETIME: DATETIME } = temporal.api.enums.v1.IndexedValueType;
+const { INDEXED_VALUE_TYPE_KEYWORD: KEYWORD, INDEXED_VALUE_TYPE_DATETIME: DATETIME, INDEXED_VALUE_TYPE_BOOL: BOOL } = temporal.api.enums.v1.IndexedValueType;
 let dev: DevServer;
 let connection: Connection;
 let dir: string;
@@ -47,6 +47,7 @@ describe('registerSearchAttributes at worker start-up', () => {
 
     const after = await list();
     expect(Object.fromEntries(names.map((n) => [n, after[n]]))).toEqual({
+      BillingBlocked: BOOL,
       BillingPlan: KEYWORD,
       BillingStatus: KEYWORD,
       BillingTermEnd: DATETIME,

@@ -24,7 +24,11 @@ import { billingSearchAttributes } from '../../workflows/search-attributes';
 import { bundleWorkflows, createTimeSkippingEnv } from './temporal';
 
 const { IndexedValueType } = proto.temporal.api.enums.v1;
-const SA_TYPES = { Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, Datetime: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME };
+const SA_TYPES = {
+  Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  Datetime: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  Bool: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+};
 
 export const DAY = 86_400_000;
 export const pricing = loadPricing();
