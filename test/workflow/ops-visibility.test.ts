@@ -95,7 +95,7 @@ describe('current details', () => {
 describe('BillingStatus', () => {
   it('tells a refused sign-up (signup_failed) from a purged workspace (deleted)', async () => {
     const refused = 'ops-refused-signup';
-    await expect(t.create({ id: refused, plan: 'pro', paymentMethod: 'pm_card_chargeCustomerFail' })).rejects.toMatchObject({ statusCode: 402 });
+    await expect(t.create({ id: refused, plan: 'pro', paymentMethod: 'pm_card_chargeCustomerFail' })).rejects.toMatchObject({ code: 'payment_failed' });
     const purged = 'ops-purged';
     await t.create({ id: purged, plan: 'free' });
     await t.workflows.cancel(purged);
