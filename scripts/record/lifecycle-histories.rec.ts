@@ -1,15 +1,12 @@
 // Records the histories of a full workspace lifecycle into
 // test/workflow/histories/, for the replay test that guards determinism.
-// Run with `npm run record:histories` after an intentional, patched change.
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Run with `npm run record:histories` after an intentional, patched change
+// (write-histories.ts never overwrites: HISTORY_SET=<name> records a new set).
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { workflowIdFor } from '../../workflows/definitions';
 import { BillingTestEnv, DAY } from '../../test/helpers/billing-env';
+import { recordChain } from './write-histories';
 
-const outDir = fileURLToPath(new URL('../../test/workflow/histories/', import.meta.url));
 let t: BillingTestEnv;
 beforeAll(async () => {
   t = await BillingTestEnv.create();
@@ -38,17 +35,6 @@ it('records a lifecycle: sign-up, usage, purchase, upgrade, settings, renewal, c
   await t.sleepUntil(renewed.workspace.termEnd + 31 * DAY);
   await t.waitFor(id, (x) => x.workspace.status === 'deleted', 'purged');
 
-  // Walk the continue-as-new chain from the first run.
-  mkdirSync(outDir, { recursive: true });
-  const wid = workflowIdFor(id);
-  let runId: string | undefined = (await t.env.client.workflow.getHandle(wid).describe()).raw.workflowExecutionInfo?.firstRunId ?? undefined;
-  let n = 0;
-  while (runId) {
-    n += 1;
-    const history = await t.env.client.workflow.getHandle(wid, runId).fetchHistory();
-    writeFileSync(path.join(outDir, `lifecycle-run${n}.json`), historyToJSON(history));
-    const last = history.events![history.events!.length - 1]!;
-    runId = last.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
-  }
-  expect(n).toBe(3); // term 0, term 1, retention
+  const files = await recordChain(t.env.client, workflowIdFor(id), 'lifecycle');
+  expect(files).toHaveLength(3); // term 0, term 1, retention
 });
