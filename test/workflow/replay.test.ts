@@ -2,21 +2,17 @@
 // `npm run record:histories`) against the current workflow code: a change
 // that is not replay-compatible fails the build instead of stuck workflows.
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { workflowsPath } from '../../src/temporal/worker';
-import { bundleWorkflows } from '../helpers/temporal';
+import { describe, expect, inject, it } from 'vitest';
 
 const dir = fileURLToPath(new URL('./histories/', import.meta.url));
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 const load = (file: string) => historyFromJSON(JSON.parse(readFileSync(`${dir}${file}`, 'utf8')));
 
-let bundle: WorkflowBundleWithSourceMap;
-beforeAll(async () => {
-  bundle = await bundleWorkflows(workflowsPath);
-});
+// The current workflow code, bundled once for the run (test/setup/workflow-bundle.ts).
+const bundle = { codePath: inject('workflowBundlePath') };
 
 describe('replay of recorded histories', () => {
   it('has the full lifecycle on file', () => {
