@@ -1,8 +1,9 @@
 // The HTTP contract of SPEC section 7 where it needs the running workflow or
 // Stripe, over real HTTP against the running service (Temporal dev server,
 // Stripe sandbox, Postgres): reads with the read-only token, and the refusals
-// decided by the workflow (unknown workspace, conflicts, a card Stripe
-// refuses), each in the {"error": {code, message}} shape, changing nothing.
+// decided by the workflow (unknown workspace, conflicts, plans the workflow
+// refuses, a card Stripe refuses), each in the {"error": {code, message}}
+// shape, changing nothing.
 // Validation, auth and the OpenAPI document: test/api/contract.test.ts (app.inject).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, usageBody, workspaceBody, type ApiCall } from '../helpers/http';
@@ -49,6 +50,8 @@ type Case = [what: string, method: string, url: () => string, body: unknown, sta
 const cases: Case[] = [
   ['create: the same id with a different body', 'POST', () => '/v1/workspaces', workspaceBody(id, { name: 'Someone else' }), 409, 'conflict'],
   ['plan: unknown workspace', 'POST', () => `${unknown}/plan`, { plan: 'pro' }, 404, 'not_found'],
+  ['plan: unknown plan', 'POST', () => `${ws}/plan`, { plan: 'platinum' }, 422, 'validation_failed'],
+  ['plan: enterprise without terms', 'POST', () => `${ws}/plan`, { plan: 'enterprise' }, 422, 'validation_failed'],
   ['cancel: unknown workspace', 'POST', () => `${unknown}/cancel`, undefined, 404, 'not_found'],
   ['resume: unknown workspace', 'POST', () => `${unknown}/resume`, undefined, 404, 'not_found'],
   ['payment method: unknown workspace', 'PUT', () => `${unknown}/payment-method`, { paymentMethod: 'pm_card_visa' }, 404, 'not_found'],
