@@ -2,22 +2,15 @@
 // wired to already-running infrastructure. `npm start` (src/main.ts) and the
 // end-to-end tests both start it this way.
 import type { Client } from '@temporalio/client';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { NativeConnection, Worker, WorkflowBundleOption } from '@temporalio/worker';
 import type { FastifyBaseLogger } from 'fastify';
 import { createActivities } from '../activities';
 import type { AppConfig } from './config/env';
 import type { Pool } from './db/pool';
 import type { PricingConfig } from './domain/pricing';
+import { apiRoutes } from './http/api-routes';
 import { buildApp, type App } from './http/app';
 import type { ApiTokens } from './http/auth';
-import { exportRoutes } from './http/routes/export';
-import { healthRoutes } from './http/routes/health';
-import { invoiceRoutes } from './http/routes/invoices';
-import { lifecycleRoutes } from './http/routes/lifecycle';
-import { metricsRoutes } from './http/routes/metrics';
-import { stripeWebhookRoutes } from './http/routes/stripe-webhook';
-import { usageRoutes } from './http/routes/usage';
-import { workspaceReadRoutes } from './http/routes/workspace-read';
 import { startDispatcher } from './notify/dispatcher';
 import type { PaymentsSetup } from './payments/stripe-setup';
 import { BillingWorkflows } from './temporal/billing-client';
@@ -37,6 +30,8 @@ export interface ServiceDeps {
   logger?: FastifyBaseLogger;
   /** The Temporal SDK runtime's Prometheus endpoint, appended to /metrics. */
   temporalMetricsUrl?: string;
+  /** workflows/ already bundled (the tests' run-wide bundle); the worker bundles it when absent. */
+  workflowBundle?: WorkflowBundleOption;
 }
 
 export interface Service {
@@ -57,6 +52,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     connection: deps.workerConnection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
+    workflowBundle: deps.workflowBundle,
     activities: createActivities({
       pool,
       pricing: () => pricing,
@@ -70,21 +66,14 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
   const app = await buildApp({
     tokens: deps.tokens,
     ...(deps.logger ? { logger: deps.logger } : {}),
-    routes: [
-      metricsRoutes({ ...(deps.temporalMetricsUrl ? { temporalMetricsUrl: deps.temporalMetricsUrl } : {}) }),
-      healthRoutes({ pool, temporalHealthy: async () => void (await client.workflowService.getSystemInfo({})) }),
-      lifecycleRoutes({ workflows, pricing: () => pricing, pool }),
-      workspaceReadRoutes({ pool }),
-      usageRoutes({ pool, pricing }),
-      invoiceRoutes({ pool }),
-      exportRoutes({ pool }),
-      stripeWebhookRoutes({
-        pool,
-        // Without a secret nothing verifies, so every webhook is refused (400).
-        webhookSecret: deps.payments.webhookSecret ?? '',
-        signalPayment: (workspaceId, signal) => workflows.signalPayment(workspaceId, signal),
-      }),
-    ],
+    routes: apiRoutes({
+      pool,
+      pricing,
+      workflows,
+      temporalHealthy: async () => void (await client.workflowService.getSystemInfo({})),
+      webhookSecret: deps.payments.webhookSecret,
+      temporalMetricsUrl: deps.temporalMetricsUrl,
+    }),
   });
 
   let dispatcher: { stop(): Promise<void> } | null = null;

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createStripeClient } from '../../src/payments/stripe-client';
 import { StripeSandbox } from '../../src/stripe-sandbox/server';
 import { freePortOutsideEphemeralRange } from '../setup/free-port';
@@ -350,7 +350,7 @@ describe('Stripe sandbox: faults', () => {
       expect((await fetch(`${own.url}/_sandbox/offline`, { method: 'POST', body: JSON.stringify({ mode: 'refuse' }) })).status).toBe(400);
       expect((await fetch(`${own.url}/_sandbox/offline`, { method: 'POST', body: JSON.stringify({ mode: 'refuse', forMs: 300 }) })).status).toBe(200);
       await expect(connectTo(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
-      await new Promise((r) => setTimeout(r, 600));
+      await vi.waitFor(() => connectTo(port), { timeout: 10_000, interval: 20 }); // listening again by itself
       expect(own.offline).toBeNull();
       expect((await client.customers.retrieve(customer.id)).id).toBe(customer.id);
     } finally {

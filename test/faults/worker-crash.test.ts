@@ -135,8 +135,11 @@ describe(`worker killed at random points during ${WORKSPACES} renewals (FAULT_SE
     expect(Date.now()).toBeLessThan(renewAt); // otherwise the kills below miss the renewals: raise the lead
 
     // The first kill lands once renewals are under way (a term-1 grant exists), the others anywhere after.
-    await sleep(renewAt - Date.now());
-    while (!(await termOneOpened())) await sleep(20);
+    const renewalsDue = renewAt + 60_000;
+    while (!(await termOneOpened())) {
+      if (Date.now() > renewalsDue) throw new Error('no renewal started within a minute of T');
+      await sleep(20);
+    }
     const killedAt: number[] = [];
     for (let k = 0; k < KILLS; k++) {
       await sleep(Math.floor(rnd() * (k === 0 ? 300 : 2500)));

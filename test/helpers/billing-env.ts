@@ -1,5 +1,5 @@
 // The billing stack of the workflow tests (test/helpers/billing-harness.ts) on
-// this test run's database, provided by the global setup.
+// this test run's database and workflow bundle, provided by the global setups.
 import { inject } from 'vitest';
 import { BillingHarness, type BillingHarnessOptions } from './billing-harness';
 
@@ -8,5 +8,5 @@ export { DAY, pricing } from './billing-harness';
 export type BillingTestEnv = BillingHarness;
 export const BillingTestEnv = {
   create: (opts: Omit<BillingHarnessOptions, 'databaseUrl'> = {}): Promise<BillingTestEnv> =>
-    BillingHarness.create({ ...opts, databaseUrl: inject('databaseUrl') }),
+    BillingHarness.create({ ...opts, databaseUrl: inject('databaseUrl'), workflowBundle: { codePath: inject('workflowBundlePath') } }),
 };

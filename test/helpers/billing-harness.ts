@@ -5,7 +5,7 @@
 // A CommonJS package: Node's ESM loader (scripts run by tsx) sees only its default export.
 import proto from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,6 +46,8 @@ export interface BillingHarnessOptions {
   stickyCache?: boolean;
   /** Options of the Stripe sandbox (e.g. a fixed port, for fault tests that restart it). */
   sandbox?: StripeSandboxOptions;
+  /** The workflow code already bundled (the test run's, test/setup/workflow-bundle.ts); bundled here when absent. */
+  workflowBundle?: WorkflowBundleOption;
 }
 
 export class BillingHarness {
@@ -58,7 +60,7 @@ export class BillingHarness {
 
   private constructor(
     readonly env: TestWorkflowEnvironment,
-    readonly bundle: WorkflowBundleWithSourceMap,
+    readonly bundle: WorkflowBundleOption,
     readonly pool: Pool,
     readonly sandbox: StripeSandbox,
     private readonly stickyCache: boolean,
@@ -72,7 +74,7 @@ export class BillingHarness {
       namespace: env.namespace ?? 'default',
       searchAttributes: Object.fromEntries(Object.entries(billingSearchAttributes).map(([k, t]) => [k, SA_TYPES[t]])),
     });
-    const bundle = await bundleWorkflows(workflowsPath);
+    const bundle = opts.workflowBundle ?? (await bundleWorkflows(workflowsPath));
     const pool = createPool(opts.databaseUrl, opts.poolSize ?? 10);
     const sandbox = await StripeSandbox.start(opts.sandbox);
     const t = new BillingHarness(env, bundle, pool, sandbox, opts.stickyCache ?? false);

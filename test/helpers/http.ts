@@ -21,25 +21,32 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** The headers and body text of a call (shared with the app.inject client, test/helpers/inject-client.ts). */
+export function requestParts(opts: CallOptions, defaultToken: string): { headers: Record<string, string>; body?: string } {
+  const token = opts.token === undefined ? defaultToken : opts.token;
+  const hasBody = opts.body !== undefined || opts.raw !== undefined;
+  return {
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(hasBody ? { 'content-type': 'application/json' } : {}),
+      ...opts.headers,
+    },
+    ...(hasBody ? { body: opts.raw ?? JSON.stringify(opts.body) } : {}),
+  };
+}
+
+/** An answer as tests read it: JSON parsed when it is JSON. */
+export function answer(status: number, headers: Headers, bytes: Buffer): HttpAnswer {
+  const type = headers.get('content-type') ?? '';
+  const body = type.includes('json') && bytes.length > 0 ? JSON.parse(bytes.toString('utf8')) : bytes.toString('utf8');
+  return { status, headers, body, bytes };
+}
+
 export function apiClient(base: string, defaultToken: string) {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   return async function call<T = any>(method: string, url: string, opts: CallOptions = {}): Promise<HttpAnswer<T>> {
-    const token = opts.token === undefined ? defaultToken : opts.token;
-    const hasBody = opts.body !== undefined || opts.raw !== undefined;
-    const res = await fetch(`${base}${url}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(hasBody ? { 'content-type': 'application/json' } : {}),
-        ...opts.headers,
-      },
-      ...(hasBody ? { body: opts.raw ?? JSON.stringify(opts.body) } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-    const bytes = Buffer.from(await res.arrayBuffer());
-    const type = res.headers.get('content-type') ?? '';
-    const body = type.includes('json') && bytes.length > 0 ? JSON.parse(bytes.toString('utf8')) : bytes.toString('utf8');
-    return { status: res.status, headers: res.headers, body, bytes };
+    const res = await fetch(`${base}${url}`, { method, ...requestParts(opts, defaultToken), ...(opts.signal ? { signal: opts.signal } : {}) });
+    return answer(res.status, res.headers, Buffer.from(await res.arrayBuffer()));
   };
 }
 

@@ -2,7 +2,8 @@
 // Temporal dev server from the installed CLI (its own temp state dir, free
 // ports, our search attributes), the Stripe sandbox sending signed webhooks to
 // our webhook route, and startService on the run's test database, listening
-// on a free port. One stack per test file (the SDK runtime is per process).
+// on a free port, running the run's workflow bundle (test/setup/workflow-bundle.ts).
+// One stack per test file (the SDK runtime is per process).
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
@@ -87,6 +88,7 @@ export async function startStack(): Promise<Stack> {
         notify: { url: undefined, secret: undefined },
       },
       temporalMetricsUrl: metricsUrl,
+      workflowBundle: { codePath: inject('workflowBundlePath') },
     });
     stops.unshift(() => service.stop());
     await service.app.listen({ port, host: '127.0.0.1' });

@@ -1,9 +1,11 @@
 // One time-skipping Temporal environment per test file, started from the
-// binary installed by scripts/tools.mjs (never downloaded), and workflow code
-// bundled once per file.
+// binary installed by scripts/tools.mjs (never downloaded). The billing
+// workflow is bundled once per run (test/setup/workflow-bundle.ts).
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { toolPaths } from '../../src/state-dir';
+
+export { bundleWorkflows } from './bundle';
 
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const { temporalTestServer } = toolPaths();
@@ -11,13 +13,6 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
     temporalTestServer ? { server: { executable: { type: 'existing-path', path: temporalTestServer } } } : {},
   );
 }
-
-export async function bundleWorkflows(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, logger: quietLogger });
-}
-
-const noop = () => undefined;
-const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
 
 // Activity failures we provoke on purpose (declines, injected crashes) would
 // fill the output with SDK warnings; keep errors only.

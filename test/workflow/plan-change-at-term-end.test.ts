@@ -5,8 +5,8 @@
 // the change is refused with 409 renewal_pending before anything is charged.
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowUpdateStage } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setTimeout as sleep } from 'node:timers/promises';
+import proto from '@temporalio/proto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { changePlanUpdate, workflowIdFor, type PlanChangeResult } from '../../workflows/definitions';
 import { BillingTestEnv } from '../helpers/billing-env';
 
@@ -21,6 +21,22 @@ afterAll(async () => {
 const HOUR = 3_600_000;
 const upgradeInvoices = async (id: string) => (await t.invoices(id)).filter((i) => i.kind === 'upgrade');
 const chargesOf = (id: string) => t.sandbox.charges().filter((c) => c.metadata.workspace_id === id);
+
+/** Resolves once the server has admitted the update (it is unknown, NOT_FOUND, until then). */
+async function updateAdmitted(workspaceId: string, runId: string, updateId: string): Promise<void> {
+  const { connection } = t.env.client;
+  await vi.waitFor(
+    () =>
+      connection.withDeadline(Date.now() + 2_000, () =>
+        connection.workflowService.pollWorkflowExecutionUpdate({
+          namespace: t.env.namespace ?? 'default',
+          updateRef: { workflowExecution: { workflowId: workflowIdFor(workspaceId), runId }, updateId },
+          waitPolicy: { lifecycleStage: proto.temporal.api.enums.v1.UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED },
+        }),
+      ),
+    { timeout: 15_000, interval: 20 },
+  );
+}
 
 describe('plan changes at the end of a term', () => {
   it('after the term ended but before its renewal ran: the upgrade waits for the renewal and applies to the new term', async () => {
@@ -41,7 +57,7 @@ describe('plan changes at the end of a term', () => {
         updateId: 'upgrade-after-term-end',
         waitForStage: WorkflowUpdateStage.ACCEPTED,
       });
-      await sleep(1_000); // let the update reach the server before a worker takes the task
+      await updateAdmitted(id, runId, 'upgrade-after-term-end'); // the server holds it before a worker takes the task
       await t.startWorker();
       upgrade = await (await pending).result();
     } finally {

@@ -3,12 +3,10 @@
 // old runs still replay) against the current workflow bundle: a change that is
 // not replay-compatible fails the build instead of wedging running workspaces.
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker, type ReplayResult, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type ReplayResult } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { workflowsPath } from '../../src/temporal/worker';
-import { bundleWorkflows } from '../helpers/temporal';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 
 const dir = fileURLToPath(new URL('./histories/', import.meta.url));
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
@@ -31,12 +29,12 @@ const PATHS = [
   'lifecycle',
 ];
 
-let bundle: WorkflowBundleWithSourceMap;
+// The current workflow code, bundled once for the run (test/setup/workflow-bundle.ts).
+const bundle = { codePath: inject('workflowBundlePath') };
 /** Replay outcome of every file: null when it replayed, else the error (a DeterminismViolationError or any other). */
 const outcomes = new Map<string, Error | null>();
 
 beforeAll(async () => {
-  bundle = await bundleWorkflows(workflowsPath);
   // One replay worker for the whole corpus; the file name is the workflow id, to tell the results apart.
   const histories = files.map((file) => ({ workflowId: file, history: load(file) }));
   for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories) as AsyncIterable<ReplayResult>) {
