@@ -60,7 +60,7 @@ describe('the Temporal UI (dev server) shows ops a workspace', () => {
     // The UI renders the markdown set by setCurrentDetails in its own iframe (Temporal UI 2.54).
     const details = page.frameLocator('iframe#user-metadata-current-details');
     await details.getByText(`${id}: free plan, active`).waitFor();
-    await details.getByText('On-demand: off').waitFor();
+    await details.getByText(/on-demand used 0 \(off\)|On-demand: off/).waitFor(); // the account at a glance (workflows/account-glance.ts)
     await screenshot('temporal-ui-workflow-details');
 
     const cancelled = await apiClient(stack.api, stack.tokens.api)('POST', `/v1/workspaces/${id}/cancel`);
