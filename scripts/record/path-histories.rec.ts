@@ -4,13 +4,13 @@
 // the Stripe sandbox. test/workflow/replay.test.ts replays them all.
 // Run with `npm run record:histories` only after an intentional, patched change
 // (see write-histories.ts: it never overwrites; HISTORY_SET=<name> records a new set).
-import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowIdFor } from '../../workflows/definitions';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BillingTestEnv, DAY } from '../../test/helpers/billing-env';
 import { timerSummaries } from '../../test/helpers/workflow-history';
 import { recordChain } from './write-histories';
+import { blockRenewal } from '../../test/helpers/blocked-renewal';
 
 const HOUR = 3_600_000;
 let t: BillingTestEnv;
@@ -141,30 +141,18 @@ describe('replay corpus: one history per path', () => {
     const id = 'rec-blocked';
     await t.create({ id, plan: 'pro', paymentMethod: 'pm_card_visa' });
     const { workspace } = await t.state(id);
-    const real = t.realActivities();
-    let blocking = true;
-    let refusals = 0;
-    await t.startWorker({
-      ...real,
-      openTerm: async (input) => {
-        if (input.termIndex === 1 && blocking) {
-          refusals += 1;
-          throw ApplicationFailure.nonRetryable('simulated bad data', 'term_mismatch');
-        }
-        return real.openTerm(input);
-      },
-    });
+    const block = await blockRenewal(t);
     try {
       await t.sleepUntil(workspace.termEnd + 60_000);
       await blockedTimerStarted(id);
-      expect(refusals).toBe(1);
+      expect(block.refusals()).toBe(1);
       await expect(t.workflows.changePlan(id, { plan: 'growth' })).rejects.toMatchObject({ code: 'renewal_pending' });
-      blocking = false; // ops fixed the cause: the next retry of the step renews
+      block.unblock(); // ops fixed the cause: the next retry of the step renews
       await t.sleepUntil(workspace.termEnd + 2 * HOUR);
       await t.waitFor(id, (x) => x.workspace.termIndex === 1, 'renewal after the block');
       expect(await t.workflows.changePlan(id, { plan: 'growth' })).toMatchObject({ effective: 'immediately' });
     } finally {
-      await t.startWorker(real);
+      await block.restore();
     }
     await record(id, 'blocked-step-recovery', 2);
   });

@@ -3,12 +3,12 @@
 // the current details, cleared when it recovers (here on ops' retry request);
 // the account at a glance in the current details; a refused sign-up told apart
 // from a purged workspace by BillingStatus.
-import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RETENTION_DAYS } from '../../src/domain/workspace';
 import { retryBlockedStepUpdate, workflowIdFor } from '../../workflows/definitions';
 import { BillingBlocked, BillingStatus } from '../../workflows/search-attributes';
 import { BillingTestEnv, DAY } from '../helpers/billing-env';
+import { blockRenewal } from '../helpers/blocked-renewal';
 
 let t: BillingTestEnv;
 beforeAll(async () => {
@@ -33,38 +33,26 @@ describe('BillingBlocked', () => {
     });
 
     const { workspace } = await t.state(id);
-    const real = t.realActivities();
-    let broken = true;
-    let refusals = 0;
-    await t.startWorker({
-      ...real,
-      openTerm: async (input) => {
-        if (input.termIndex === 1 && broken) {
-          refusals += 1;
-          throw ApplicationFailure.nonRetryable('term 0 is still open in the ledger', 'term_mismatch');
-        }
-        return real.openTerm(input);
-      },
-    });
+    const block = await blockRenewal(t, 'term 0 is still open in the ledger');
     try {
       await t.sleepUntil(workspace.termEnd + 60_000);
-      await t.waitFor(id, () => refusals === 1, 'the renewal blocked');
+      await t.waitFor(id, () => block.refusals() === 1, 'the renewal blocked');
       expect((await attributes(id)).get(BillingBlocked)).toBe(true);
       expect(await details(id)).toMatch(/^\*\*BLOCKED\*\*, retrying: .*term 0 is still open in the ledger/);
 
       // A retry before the cause is fixed answers why it is still blocked.
       expect(await handle(id).executeUpdate(retryBlockedStepUpdate)).toEqual({ blocked: expect.stringContaining('term 0 is still open') });
-      expect(refusals).toBe(2);
+      expect(block.refusals()).toBe(2);
       expect((await attributes(id)).get(BillingBlocked)).toBe(true);
 
-      broken = false; // ops fixed the cause
+      block.unblock(); // ops fixed the cause
       expect(await handle(id).executeUpdate(retryBlockedStepUpdate)).toEqual({ blocked: null });
       expect((await t.state(id)).workspace.termIndex).toBe(1);
       expect((await attributes(id)).get(BillingBlocked)).toBe(false);
       expect(await details(id)).not.toContain('BLOCKED');
       expect((await t.invoices(id)).filter((i) => i.kind === 'renewal')).toHaveLength(2); // renewed once
     } finally {
-      await t.startWorker(real);
+      await block.restore();
     }
   });
 });

@@ -3,12 +3,12 @@
 // arrives while the renewal is merely due waits for it (it runs at once in the
 // main loop); while the renewal step is BLOCKED (sleeping until it is retried)
 // the change is refused with 409 renewal_pending before anything is charged.
-import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowUpdateStage } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { changePlanUpdate, workflowIdFor, type PlanChangeResult } from '../../workflows/definitions';
 import { BillingTestEnv } from '../helpers/billing-env';
+import { blockRenewal } from '../helpers/blocked-renewal';
 
 let t: BillingTestEnv;
 beforeAll(async () => {
@@ -88,23 +88,10 @@ describe('plan changes at the end of a term', () => {
     const id = 'upgrade-during-blocked-renewal';
     await t.create({ id, plan: 'pro', paymentMethod: 'pm_card_visa' });
     const { workspace } = await t.state(id);
-    const real = t.realActivities();
-    let blocking = true;
-    let refusals = 0;
-    await t.startWorker({
-      ...real,
-      // The renewal gets part-way (term index advanced, invoice not yet issued) and then fails for good.
-      openTerm: async (input) => {
-        if (input.termIndex === 1 && blocking) {
-          refusals += 1;
-          throw ApplicationFailure.nonRetryable('simulated bad data', 'term_mismatch');
-        }
-        return real.openTerm(input);
-      },
-    });
+    const block = await blockRenewal(t);
     try {
       await t.sleepUntil(workspace.termEnd + 60_000);
-      await t.waitFor(id, () => refusals === 1, 'renewal blocked');
+      await t.waitFor(id, () => block.refusals() === 1, 'renewal blocked');
       const chargesBefore = chargesOf(id).length;
 
       await expect(t.workflows.changePlan(id, { plan: 'growth' })).rejects.toMatchObject({ code: 'renewal_pending' });
@@ -112,7 +99,7 @@ describe('plan changes at the end of a term', () => {
       expect(chargesOf(id)).toHaveLength(chargesBefore);
       expect((await t.balances(id))!.plan_balance).toBe(100);
 
-      blocking = false; // ops fixed the cause: the next retry of the step renews
+      block.unblock(); // ops fixed the cause: the next retry of the step renews
       await t.sleepUntil(workspace.termEnd + 2 * HOUR);
       await t.waitFor(id, (x) => x.workspace.termIndex === 1, 'renewal after the block');
       const upgrade = await t.workflows.changePlan(id, { plan: 'growth' });
@@ -121,7 +108,7 @@ describe('plan changes at the end of a term', () => {
       expect(invoice).toMatchObject({ status: 'paid' });
       expect(invoice!.period_end.getTime()).toBe((await t.state(id)).workspace.termEnd);
     } finally {
-      await t.startWorker(real);
+      await block.restore();
     }
   });
 });

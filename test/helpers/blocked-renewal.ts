@@ -1,0 +1,29 @@
+// A renewal that fails part-way for good (bad data no retry fixes): the
+// workflow's step() shows BLOCKED and pauses. `unblock()` is ops fixing the
+// cause; `restore()` puts the real activities back.
+import { ApplicationFailure } from '@temporalio/common';
+import type { BillingTestEnv } from './billing-env';
+
+export async function blockRenewal(t: BillingTestEnv, reason = 'simulated bad data', termIndex = 1) {
+  const real = t.realActivities();
+  let blocking = true;
+  let refusals = 0;
+  await t.startWorker({
+    ...real,
+    // The renewal gets part-way (term index advanced, invoice not yet issued) and then fails for good.
+    openTerm: async (input) => {
+      if (input.termIndex === termIndex && blocking) {
+        refusals += 1;
+        throw ApplicationFailure.nonRetryable(reason, 'term_mismatch');
+      }
+      return real.openTerm(input);
+    },
+  });
+  return {
+    refusals: () => refusals,
+    unblock: () => {
+      blocking = false;
+    },
+    restore: () => t.startWorker(real),
+  };
+}
