@@ -2,13 +2,12 @@
 // Stripe reported (SPEC rules 5, 8 and 13).
 import { log, patched } from '@temporalio/workflow';
 import type { InvoiceSummary } from '../src/domain/invoice';
-import { dunningRetryAt, MAX_PAYMENT_ATTEMPTS, type WorkspaceStatus } from '../src/domain/workspace';
 import { FailureCodes, type PaymentSignal, type UnpaidInvoice } from './definitions';
 import { SETTLE_EVERY_PAYMENT_SIGNAL, PATCH_COLLECT_AFTER_PAYMENT, SALE_NUMBERED_KEYS } from './patches';
 import { failure, activityCause, paymentFailureReason } from './workflow-failures';
 import type { BillingContext } from './billing-context';
 import { sync } from './read-model';
-import { scheduledAttempts } from './dunning';
+import { isRetryDue, nextDunningRetry as nextRetryOf, statusAfterPayments } from './dunning';
 
 /** Charges an invoice; null when paid, else the decline reason (non-payment errors propagate). */
 export async function charge(b: BillingContext, invoice: InvoiceSummary, attempt: number): Promise<string | null> {
@@ -65,13 +64,9 @@ export function recordUnpaid(b: BillingContext, invoice: InvoiceSummary, kind: U
   b.s.unpaid.push({ invoiceId: invoice.id, kind, attempts: 1, firstFailedAt: Date.now(), lastReason: reason, totalCents: invoice.totalCents });
 }
 
+/** The earliest scheduled retry of the workspace's unpaid invoices; null when none is scheduled. */
 export function nextDunningRetry(b: BillingContext): number | null {
-  let next: number | null = null;
-  for (const u of b.s.unpaid) {
-    const at = dunningRetryAt(u.firstFailedAt, scheduledAttempts(u));
-    if (at !== null && (next === null || at < next)) next = at;
-  }
-  return next;
+  return nextRetryOf(b.s.unpaid);
 }
 
 /**
@@ -81,10 +76,7 @@ export function nextDunningRetry(b: BillingContext): number | null {
  */
 export async function retryUnpaid(b: BillingContext, which: 'due' | 'all'): Promise<void> {
   for (const u of [...b.s.unpaid]) {
-    if (which === 'due') {
-      const due = dunningRetryAt(u.firstFailedAt, scheduledAttempts(u));
-      if (due === null || due > Date.now()) continue;
-    }
+    if (which === 'due' && !isRetryDue(u, Date.now())) continue;
     const reason = await chargeById(b, u.invoiceId, u.attempts + 1);
     u.attempts += 1;
     if (which === 'all') u.extraAttempts = (u.extraAttempts ?? 0) + 1;
@@ -109,9 +101,8 @@ export function paymentSucceeded(b: BillingContext): void {
 }
 
 export async function updatePaymentStatus(b: BillingContext): Promise<void> {
-  const exhausted = b.s.unpaid.some((u) => scheduledAttempts(u) >= MAX_PAYMENT_ATTEMPTS);
-  const next: WorkspaceStatus = exhausted ? 'past_due' : 'active';
-  if ((b.s.status === 'active' || b.s.status === 'past_due') && next !== b.s.status) {
+  const next = statusAfterPayments(b.s.status, b.s.unpaid);
+  if (next !== b.s.status) {
     b.s.status = next;
     await sync(b, next === 'past_due' ? 'Every payment retry failed: past due' : 'Payment received: active again');
   }

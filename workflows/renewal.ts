@@ -3,11 +3,13 @@
 import { log, patched } from '@temporalio/workflow';
 import type { InvoiceSummary } from '../src/domain/invoice';
 import type { Term } from '../src/domain/terms';
-import { DAY_MS, renewalTerms, resolvePlan, RETENTION_DAYS } from '../src/domain/workspace';
+import { DAY_MS, RETENTION_DAYS } from '../src/domain/workspace';
 import { RENEWAL_CURRENT_CATALOG, RETENTION_COLLECTS_DEBT } from './patches';
 import type { BillingContext } from './billing-context';
 import { charge, finalize, recordUnpaid } from './payments';
 import { sync } from './read-model';
+import { renewalPlan } from './renewal-plan';
+import type { WorkspaceState } from './state';
 
 /** Renews into term `target`; safe to run again after a failure part-way (a blocked step). */
 export async function renew(b: BillingContext, target: number): Promise<void> {
@@ -16,22 +18,11 @@ export async function renew(b: BillingContext, target: number): Promise<void> {
     const currentCatalog = patched(RENEWAL_CURRENT_CATALOG);
     // The catalog as it is now, not as it was when the ending term began.
     if (currentCatalog) b.pricing = await b.act('Load the pricing catalog for the new term').getPricing();
-    const change = b.s.scheduledChange;
-    if (change) {
-      const terms = resolvePlan(b.pricing!, change.plan, change.enterprise);
-      log.info('applying scheduled plan change at renewal', { from: b.s.plan, to: change.plan });
-      b.s.plan = change.plan;
-      b.s.enterprise = change.enterprise ?? null;
-      b.s.planCredits = terms.monthlyCredits;
-      b.s.planPriceCents = terms.monthlyPriceCents;
-      b.s.scheduledChange = null;
-    } else if (currentCatalog) {
-      const last = { monthlyCredits: b.s.planCredits, monthlyPriceCents: b.s.planPriceCents };
-      const { terms, retired } = renewalTerms(b.pricing!, b.s.plan, b.s.enterprise, last);
-      if (retired) log.warn('plan is no longer in the pricing catalog: renewing on its last terms', { plan: b.s.plan, ...last });
-      b.s.planCredits = terms.monthlyCredits;
-      b.s.planPriceCents = terms.monthlyPriceCents;
-    }
+    const next = renewalPlan(b.pricing!, b.s, currentCatalog);
+    if (next.source === 'scheduled') log.info('applying scheduled plan change at renewal', { from: b.s.plan, to: next.plan });
+    if (next.retired) log.warn('plan is no longer in the pricing catalog: renewing on its last terms', { plan: b.s.plan, monthlyCredits: b.s.planCredits, monthlyPriceCents: b.s.planPriceCents });
+    const { plan, enterprise, planCredits, planPriceCents, scheduledChange } = next;
+    Object.assign(b.s, { plan, enterprise, planCredits, planPriceCents, scheduledChange } satisfies Partial<WorkspaceState>);
     b.s.termIndex = target;
   }
   const term = b.term();

@@ -10,6 +10,7 @@ import { type Phase, type WorkspaceState } from './state';
 import { failure, rule } from './workflow-failures';
 import { iso } from './format';
 import type { BillingContext } from './billing-context';
+import { wakeUp } from './dunning';
 import { step } from './execution';
 import { charge, voidUnpaid, finalize, nextDunningRetry, retryUnpaid, applyPaymentSignals } from './payments';
 import { sync } from './read-model';
@@ -24,13 +25,13 @@ export async function waitOutRetention(b: BillingContext): Promise<boolean> {
   const until = b.s.retentionUntil!;
   const collects = patched(RETENTION_COLLECTS_DEBT);
   const nextRetry = collects ? nextDunningRetry(b) : null;
-  const wakeAt = Math.min(until, nextRetry ?? Infinity);
-  const ms = wakeAt - Date.now();
+  const wake = wakeUp(until, nextRetry);
+  const ms = wake.at - Date.now();
   if (ms > 0) {
     await condition(
       () => (collects && b.s.pendingPayments.length > 0) || b.s.phase !== 'retention' || workflowInfo().continueAsNewSuggested,
       ms,
-      { summary: wakeAt === until ? `Retention: purge data at ${iso(until)} unless re-subscribed` : `Wait for payment retry ${iso(wakeAt)}` },
+      { summary: wake.forRetry ? `Wait for payment retry ${iso(wake.at)}` : `Retention: purge data at ${iso(until)} unless re-subscribed` },
     );
   }
   if (b.s.phase !== 'retention') return true; // re-subscribed: new anchor, new run

@@ -14,6 +14,7 @@ import { MAX_REMEMBERED, type Phase, type WorkspaceBillingInput } from './state'
 import { failure, rule } from './workflow-failures';
 import { iso } from './format';
 import { BillingContext } from './billing-context';
+import { wakeUp } from './dunning';
 import { onPurchase, onSetOnDemand, onSetFeature, onSetLowBalanceThreshold, onSetPaymentMethod } from './account-updates';
 import { step, onRetryBlockedStep, planChangeMayRun, once, requireSubscribed } from './execution';
 import { nextDunningRetry, retryUnpaid, applyPaymentSignals } from './payments';
@@ -49,10 +50,10 @@ async function run(b: BillingContext): Promise<void> {
 async function waitForTermEnd(b: BillingContext): Promise<boolean> {
   const term = b.term();
   const nextRetry = nextDunningRetry(b);
-  const wakeAt = Math.min(term.end, nextRetry ?? Infinity);
-  const ms = wakeAt - Date.now();
+  const wake = wakeUp(term.end, nextRetry);
+  const ms = wake.at - Date.now();
   if (ms > 0) {
-    const summary = wakeAt === term.end ? `Wait for term ${term.index} to end ${iso(term.end)}` : `Wait for payment retry ${iso(wakeAt)}`;
+    const summary = wake.forRetry ? `Wait for payment retry ${iso(wake.at)}` : `Wait for term ${term.index} to end ${iso(term.end)}`;
     await condition(
       () =>
         b.s.pendingPayments.length > 0 ||
