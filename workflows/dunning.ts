@@ -1,0 +1,42 @@
+// Pure dunning decisions (no Temporal): which unpaid invoices are due for a
+// retry, when the main loop wakes up next, and the status the attempts imply.
+import { dunningRetryAt, MAX_PAYMENT_ATTEMPTS, type WorkspaceStatus } from '../src/domain/workspace';
+import type { UnpaidInvoice } from './definitions';
+
+/** Dunning attempts on the 1/3/7-day schedule (attempts at once after a new card or a payment do not count). */
+export const scheduledAttempts = (u: UnpaidInvoice): number => u.attempts - (u.extraAttempts ?? 0);
+
+/** When this invoice's next scheduled retry is; null once its scheduled attempts are used up. */
+export const retryAt = (u: UnpaidInvoice): number | null => dunningRetryAt(u.firstFailedAt, scheduledAttempts(u));
+
+/** True when the invoice has a scheduled retry at or before `now`. */
+export function isRetryDue(u: UnpaidInvoice, now: number): boolean {
+  const at = retryAt(u);
+  return at !== null && at <= now;
+}
+
+/** The earliest scheduled retry of any unpaid invoice; null when none is scheduled. */
+export function nextDunningRetry(unpaid: readonly UnpaidInvoice[]): number | null {
+  let next: number | null = null;
+  for (const u of unpaid) {
+    const at = retryAt(u);
+    if (at !== null && (next === null || at < next)) next = at;
+  }
+  return next;
+}
+
+/**
+ * Rule 13: past_due exactly while some invoice has used up its scheduled
+ * attempts, active otherwise. Only an active or past-due workspace moves
+ * between the two; any other status (signing up, cancelled ...) stays.
+ */
+export function statusAfterPayments(status: WorkspaceStatus, unpaid: readonly UnpaidInvoice[]): WorkspaceStatus {
+  if (status !== 'active' && status !== 'past_due') return status;
+  return unpaid.some((u) => scheduledAttempts(u) >= MAX_PAYMENT_ATTEMPTS) ? 'past_due' : 'active';
+}
+
+/** When a waiting loop wakes up: at `until` (term end, purge) or at an earlier payment retry. */
+export function wakeUp(until: number, nextRetry: number | null): { at: number; forRetry: boolean } {
+  const at = Math.min(until, nextRetry ?? Infinity);
+  return { at, forRetry: at !== until };
+}

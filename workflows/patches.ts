@@ -1,0 +1,25 @@
+// patched() ids: behaviour changes that recorded histories must replay without.
+// An id is never renamed or reused; a new behaviour change gets a new id here.
+
+/** Payment signals are settled one by one (late successes refunded), each dequeued only once handled. */
+export const SETTLE_EVERY_PAYMENT_SIGNAL = 'settle-every-payment-signal';
+/** Sign-up: invisible until paid, one invoice per attempt, a refusal marked `signup_failed`. */
+export const SIGNUP_ATTEMPTS = 'signup-attempts';
+/** Sign-up refuses text no table can store (a lone surrogate) as a failed setup. */
+export const SETUP_TEXT_RULE = 'setup-text-rule';
+/** Renewal: reload the catalog and renew on its current price and allocation. */
+export const RENEWAL_CURRENT_CATALOG = 'renewal-current-catalog';
+/** Cancellation and retention keep unpaid invoices collectable; re-subscribing collects them first. */
+export const RETENTION_COLLECTS_DEBT = 'retention-collects-debt';
+/** A plan change waits for a due renewal, and is refused with renewal_pending while that step is blocked. */
+export const PLAN_CHANGE_WAITS_FOR_RENEWAL = 'plan-change-waits-for-renewal';
+/** exclusive(): of several waiters released in one pass, only the first takes the lock. */
+export const EXCLUSIVE_ONE_AT_A_TIME = 'exclusive-one-at-a-time';
+/** A successful payment collects the other unpaid invoices at once. */
+export const PATCH_COLLECT_AFTER_PAYMENT = 'collect-unpaid-after-successful-payment';
+/** The BillingBlocked search attribute: set while a step is blocked, cleared as soon as it went through. */
+export const BLOCKED_VISIBLE = 'billing-blocked-search-attribute';
+/** A blocked step's pause can be cut short by ops (retryBlockedStep update). */
+export const RETRY_BLOCKED_ON_REQUEST = 'retry-blocked-step-on-request';
+/** Upgrades and purchases keyed by a per-workspace sale number, not by the client's key. */
+export const SALE_NUMBERED_KEYS = 'sale-numbered-keys';

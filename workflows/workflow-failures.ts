@@ -1,0 +1,34 @@
+// Failures the workflow reports (coded, non-retryable: the API maps the code
+// to a status) and how it reads the failures of its activities.
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import { BillingRuleError } from '../src/domain/workspace';
+
+export function failure(code: string, message: string, details?: Record<string, unknown>): ApplicationFailure {
+  return ApplicationFailure.create({ type: code, message, nonRetryable: true, details: details ? [details] : undefined });
+}
+
+/** Turns a domain rule refusal into the failure the API maps to a status. */
+export function rule<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof BillingRuleError) throw failure(err.code, err.message);
+    throw err;
+  }
+}
+
+/** The non-retryable ApplicationFailure behind a failed activity, if that is what it is. */
+export function activityCause(err: unknown, type: string): ApplicationFailure | null {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure && cause.type === type ? cause : null;
+}
+
+/** The decline reason from a failed charge activity, or null when it is not a payment failure. */
+export function paymentFailureReason(err: unknown): string | null {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure && cause.type === 'PaymentFailed') {
+    const details = cause.details?.[0] as { reason?: string; code?: string } | undefined;
+    return details?.reason ?? details?.code ?? cause.message;
+  }
+  return null;
+}
