@@ -37,8 +37,9 @@ describe('calls to a workflow that has ended', () => {
       const handle = await env.client.workflow.start(endingWorkflow, { taskQueue, workflowId: 'ended-then-called' });
       await handle.executeUpdate(endUpdate);
       await handle.result();
-      for (const call of [handle.executeUpdate(pingUpdate), handle.signal(pingSignal)]) {
-        const err = await failureOf(call);
+      // One call at a time: a call started before the previous one is awaited would reject unobserved.
+      for (const call of [() => handle.executeUpdate(pingUpdate), () => handle.signal(pingSignal)]) {
+        const err = await failureOf(call());
         expect(err).toBeInstanceOf(CodedError);
         expect(err).toMatchObject({ code: 'not_found' });
       }
