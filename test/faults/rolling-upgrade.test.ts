@@ -129,11 +129,13 @@ function renewalTrail(events: HistoryEvent[]) {
 describe(`rolling restart from build A to build B during ${WORKSPACES} renewals (FAULT_SEED=${seed})`, () => {
   it('renews every workspace once, fails no workflow task, and runs build B\'s change exactly where build B renewed', async () => {
     const rnd = seededRandom(seed);
+    const startedAt = Date.now();
     const a = await Promise.all([startWorker('a', 'a1'), startWorker('a', 'a2')]);
+    const workerStartMs = Date.now() - startedAt; // build B's workers must be up before T: the lead scales with this
 
     // Renewals due one after another from T (imported subscriptions whose current term ends then), so
     // that some run before the roll, some while it runs and some after it.
-    const renewAt = Math.ceil((Date.now() + 15_000) / 1000) * 1000;
+    const renewAt = Math.ceil((Date.now() + 8_000 + 2 * workerStartMs) / 1000) * 1000;
     const dueAt = (i: number) => renewAt + i * RENEWAL_SPACING_MS;
     const created = await Promise.all(
       ids.map((id, i) =>
@@ -149,7 +151,7 @@ describe(`rolling restart from build A to build B during ${WORKSPACES} renewals 
     // The roll, as with a surge of new instances: build B's workers start, then build A's drain one by one
     // (SIGTERM: in-flight tasks finish, the cached workflows move on) while the renewals are due.
     const b = await Promise.all([startWorker('b', 'b1'), startWorker('b', 'b2')]);
-    expect(Date.now()).toBeLessThan(renewAt); // otherwise the roll misses the renewals: raise the lead
+    expect(Date.now()).toBeLessThan(renewAt); // otherwise the roll misses the renewals
     const steps: string[] = [];
     for (const [i, w] of a.entries()) {
       await sleep(dueAt(2 * i + 1) - Date.now() + Math.floor(rnd() * RENEWAL_SPACING_MS));
