@@ -163,15 +163,13 @@ describe(`rolling restart from build A to build B during ${WORKSPACES} renewals 
 
     const deadline = Date.now() + 60_000;
     while ((await renewedCount(pool, ids)) < WORKSPACES && Date.now() < deadline) await sleep(300);
+    const trails = await Promise.all(ids.map(async (id) => ({ id, ...renewalTrail(await historyChain(client, id)) })));
+    // No workflow task failed: no build B worker met a history it could not replay (non-determinism).
+    expect(trails.filter((t) => t.failedTasks.length > 0).map((t) => [t.id, t.failedTasks[0]])).toEqual([]);
     expect(await renewedCount(pool, ids)).toBe(WORKSPACES);
     // Runs of both builds kept billing correctly (and the state queries replay on build B only now).
     await expectRenewedOnce({ pool, sandbox, workflows, ids, chargesBefore });
 
-    const trails = await Promise.all(
-      ids.map(async (id) => {
-        return { id, ...renewalTrail(await historyChain(client, id)) };
-      }),
-    );
     console.log(`seed ${seed}: term 1 opened by build ${trails.map((t) => t.openedBy).join(', ')}`);
     for (const t of trails) {
       // Build B's change ran where build B opened the term (one patch marker, the memo upsert naming term 1), nowhere else:
