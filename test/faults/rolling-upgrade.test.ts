@@ -1,33 +1,30 @@
 // Rolling-upgrade drill on the Temporal dev server: workspaces started by build
-// A (today's workflow bundle) renew at one instant while build B (the same
+// A (today's workflow bundle) renew one after another while build B (the same
 // workflow plus a real change behind patched(), test/faults/fixtures/build-b-change.ts)
 // takes over by a rolling restart: B workers start, A workers drain one by one.
 // Afterwards every workspace renewed exactly once, no workflow task failed, and
 // exactly the renewals that build B executed carry its change, while the runs
 // build A started replayed on build B. FAULT_SEED=<n> replays one schedule.
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createPool, type Pool } from '../../src/db/pool';
+import type { Pool } from '../../src/db/pool';
 import { anchorWithTermEndingAt } from '../../src/domain/terms';
-import { toolPaths } from '../../src/state-dir';
-import { StripeSandbox } from '../../src/stripe-sandbox/server';
-import { BillingWorkflows } from '../../src/temporal/billing-client';
-import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
+import type { StripeSandbox } from '../../src/stripe-sandbox/server';
+import type { BillingWorkflows } from '../../src/temporal/billing-client';
 import { workflowsPath } from '../../src/temporal/worker';
 import { bundleWorkflows } from '../helpers/bundle';
+import { startFaultStack, type FaultStack } from '../helpers/fault-stack';
 import { expectRenewedOnce, renewedCount } from '../helpers/renewal-audit';
 import { seededRandom } from '../helpers/seeded-random';
 import { historyChain } from '../helpers/workflow-history';
 import { uniqueId } from '../helpers/workspaces';
 import { WorkerProcess } from '../helpers/worker-process';
-import { freePort } from '../setup/free-port';
 import { DRILL_MEMO_KEY, DRILL_PATCH } from './fixtures/build-b-change';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -39,56 +36,32 @@ const seed = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000);
 const buildBChange = fileURLToPath(new URL('./fixtures/build-b-change.ts', import.meta.url));
 const drillWorker = 'test/faults/fixtures/drill-worker.ts';
 
-let tmp: string;
-let dev: DevServer;
+let stack: FaultStack;
 let sandbox: StripeSandbox;
 let pool: Pool;
-let connection: Connection;
 let client: Client;
 let workflows: BillingWorkflows;
 const bundles: Record<Build, string> = { a: '', b: '' };
-let workerEnv: Record<string, string>;
 const running = new Set<WorkerProcess>();
 const prefix = uniqueId('roll');
 const ids = Array.from({ length: WORKSPACES }, (_, i) => `${prefix}-${String(i).padStart(2, '0')}`);
 
 beforeAll(async () => {
-  const cli = toolPaths().temporalCli;
-  if (!cli) throw new Error('the Temporal CLI is not installed: run `npm run tools`');
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'billing-roll-'));
+  stack = await startFaultStack('roll');
+  ({ sandbox, pool, client, workflows } = stack);
   bundles.a = inject('workflowBundlePath');
-  bundles.b = path.join(tmp, 'build-b.js');
+  bundles.b = path.join(stack.tmp, 'build-b.js');
   writeFileSync(bundles.b, (await bundleWorkflows(workflowsPath, [buildBChange])).code);
-  dev = await startDevServer({ cli, stateDir: tmp, port: await freePort(), uiPort: await freePort(), namespace: 'default' });
-  sandbox = await StripeSandbox.start();
-  pool = createPool(inject('databaseUrl'), 5);
-  connection = await Connection.connect({ address: dev.address });
-  const taskQueue = `billing-roll-${process.pid}`;
-  client = new Client({ connection, namespace: 'default' });
-  workflows = new BillingWorkflows(client, taskQueue);
-  workerEnv = {
-    DATABASE_URL: inject('databaseUrl'),
-    TEMPORAL_ADDRESS: dev.address,
-    TEMPORAL_NAMESPACE: 'default',
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    STRIPE_SECRET_KEY: 'sk_test_rolling_upgrade',
-    STRIPE_API_BASE: sandbox.url,
-    INVOICE_OUTBOX_DIR: path.join(tmp, 'outbox'),
-  };
 }, 120_000);
 
 afterAll(async () => {
   await Promise.all([...running].map((w) => w.stop()));
-  await connection?.close();
-  await pool?.end();
-  await sandbox?.close();
-  await dev?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 /** Starts worker `name` of a build; its identity (in every workflow task it completes) starts with `build-<b>`. */
 async function startWorker(build: Build, name: string): Promise<WorkerProcess> {
-  const w = new WorkerProcess({ ...workerEnv, DRILL_WORKFLOW_BUNDLE: bundles[build], DRILL_IDENTITY: `build-${build}/${name}` }, drillWorker);
+  const w = new WorkerProcess({ ...stack.workerEnv, DRILL_WORKFLOW_BUNDLE: bundles[build], DRILL_IDENTITY: `build-${build}/${name}` }, drillWorker);
   await w.start();
   running.add(w);
   return w;

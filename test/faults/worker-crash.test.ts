@@ -4,20 +4,16 @@
 // opened once, every invoice exists once with a gapless number, every charge
 // reached Stripe (the sandbox) once, and the ledger sums match the balances.
 // FAULT_SEED=<n> replays one schedule of kills.
-import { Client, Connection } from '@temporalio/client';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import type { Client } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createPool, type Pool } from '../../src/db/pool';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pool } from '../../src/db/pool';
 import { anchorWithTermEndingAt } from '../../src/domain/terms';
-import { toolPaths } from '../../src/state-dir';
-import { StripeSandbox } from '../../src/stripe-sandbox/server';
-import { BillingWorkflows } from '../../src/temporal/billing-client';
-import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
+import type { StripeSandbox } from '../../src/stripe-sandbox/server';
+import type { BillingWorkflows } from '../../src/temporal/billing-client';
 import { workflowIdFor } from '../../workflows/definitions';
 import { freePort } from '../setup/free-port';
+import { startFaultStack, type FaultStack } from '../helpers/fault-stack';
 import { expectRenewedOnce, renewedCount } from '../helpers/renewal-audit';
 import { seededRandom } from '../helpers/seeded-random';
 import { uniqueId } from '../helpers/workspaces';
@@ -27,11 +23,9 @@ const WORKSPACES = 50;
 const KILLS = 3;
 const seed = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000);
 
-let tmp: string;
-let dev: DevServer;
+let stack: FaultStack;
 let sandbox: StripeSandbox;
 let pool: Pool;
-let connection: Connection;
 let client: Client;
 let workflows: BillingWorkflows;
 let worker: WorkerProcess;
@@ -40,36 +34,15 @@ const workflowIdPrefix = workflowIdFor(prefix);
 const ids = Array.from({ length: WORKSPACES }, (_, i) => `${prefix}-${String(i).padStart(2, '0')}`);
 
 beforeAll(async () => {
-  const cli = toolPaths().temporalCli;
-  if (!cli) throw new Error('the Temporal CLI is not installed: run `npm run tools`');
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'billing-crash-'));
-  dev = await startDevServer({ cli, stateDir: tmp, port: await freePort(), uiPort: await freePort(), namespace: 'default' });
-  sandbox = await StripeSandbox.start();
-  pool = createPool(inject('databaseUrl'), 5);
-  connection = await Connection.connect({ address: dev.address });
-  const taskQueue = `billing-crash-${process.pid}`;
-  client = new Client({ connection, namespace: 'default' });
-  workflows = new BillingWorkflows(client, taskQueue);
-  worker = new WorkerProcess({
-    DATABASE_URL: inject('databaseUrl'),
-    TEMPORAL_ADDRESS: dev.address,
-    TEMPORAL_NAMESPACE: 'default',
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    TEMPORAL_METRICS_PORT: String(await freePort()),
-    STRIPE_SECRET_KEY: 'sk_test_worker_crash',
-    STRIPE_API_BASE: sandbox.url,
-    INVOICE_OUTBOX_DIR: path.join(tmp, 'outbox'),
-  });
+  stack = await startFaultStack('crash');
+  ({ sandbox, pool, client, workflows } = stack);
+  worker = new WorkerProcess({ ...stack.workerEnv, TEMPORAL_METRICS_PORT: String(await freePort()) });
   await worker.start();
 });
 
 afterAll(async () => {
   await worker?.stop();
-  await connection?.close();
-  await pool?.end();
-  await sandbox?.close();
-  await dev?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 async function termOneOpened(): Promise<boolean> {
