@@ -5,6 +5,7 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
 const noop = () => undefined;
 const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
 
-export function bundleWorkflows(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+/** `workflowInterceptorModules`: extra workflow code bundled in (a drill's changed build). */
+export function bundleWorkflows(workflowsPath: string, workflowInterceptorModules: string[] = []): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger: quietLogger });
 }

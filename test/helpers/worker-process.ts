@@ -9,12 +9,16 @@ export class WorkerProcess {
   private output = '';
   kills = 0;
 
-  constructor(private readonly env: Record<string, string>) {}
+  /** `entry`: the worker's main module; the production one unless a drill brings its own build. */
+  constructor(
+    private readonly env: Record<string, string>,
+    private readonly entry = 'src/worker-main.ts',
+  ) {}
 
   /** Starts the worker and waits until it polls its task queue. */
   async start(timeoutMs = 60_000): Promise<void> {
     if (this.child) throw new Error('worker already running');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker-main.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', this.entry], {
       cwd: projectRoot,
       env: { ...process.env, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],

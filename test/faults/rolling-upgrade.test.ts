@@ -1,0 +1,162 @@
+// Rolling-upgrade drill on the Temporal dev server: workspaces started by build
+// A (today's workflow bundle) renew one after another while build B (the same
+// workflow plus a real change behind patched(), test/faults/fixtures/build-b-change.ts)
+// takes over by a rolling restart: B workers start, A workers drain one by one.
+// Afterwards every workspace renewed exactly once, no workflow task failed, and
+// exactly the renewals that build B executed carry its change, while the runs
+// build A started replayed on build B. FAULT_SEED=<n> replays one schedule.
+import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Pool } from '../../src/db/pool';
+import { anchorWithTermEndingAt } from '../../src/domain/terms';
+import type { StripeSandbox } from '../../src/stripe-sandbox/server';
+import type { BillingWorkflows } from '../../src/temporal/billing-client';
+import { workflowsPath } from '../../src/temporal/worker';
+import { bundleWorkflows } from '../helpers/bundle';
+import { startFaultStack, type FaultStack } from '../helpers/fault-stack';
+import { expectRenewedOnce, renewedCount } from '../helpers/renewal-audit';
+import { seededRandom } from '../helpers/seeded-random';
+import { historyChain } from '../helpers/workflow-history';
+import { uniqueId } from '../helpers/workspaces';
+import { WorkerProcess } from '../helpers/worker-process';
+import { DRILL_MEMO_KEY, DRILL_PATCH } from './fixtures/build-b-change';
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+type Build = 'a' | 'b';
+
+const WORKSPACES = 10;
+const RENEWAL_SPACING_MS = 800;
+const seed = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000);
+const buildBChange = fileURLToPath(new URL('./fixtures/build-b-change.ts', import.meta.url));
+const drillWorker = 'test/faults/fixtures/drill-worker.ts';
+
+let stack: FaultStack;
+let sandbox: StripeSandbox;
+let pool: Pool;
+let client: Client;
+let workflows: BillingWorkflows;
+const bundles: Record<Build, string> = { a: '', b: '' };
+const running = new Set<WorkerProcess>();
+const prefix = uniqueId('roll');
+const ids = Array.from({ length: WORKSPACES }, (_, i) => `${prefix}-${String(i).padStart(2, '0')}`);
+
+beforeAll(async () => {
+  stack = await startFaultStack('roll');
+  ({ sandbox, pool, client, workflows } = stack);
+  bundles.a = inject('workflowBundlePath');
+  bundles.b = path.join(stack.tmp, 'build-b.js');
+  writeFileSync(bundles.b, (await bundleWorkflows(workflowsPath, [buildBChange])).code);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([...running].map((w) => w.stop()));
+  await stack?.stop();
+});
+
+/** Starts worker `name` of a build; its identity (in every workflow task it completes) starts with `build-<b>`. */
+async function startWorker(build: Build, name: string): Promise<WorkerProcess> {
+  const w = new WorkerProcess({ ...stack.workerEnv, DRILL_WORKFLOW_BUNDLE: bundles[build], DRILL_IDENTITY: `build-${build}/${name}` }, drillWorker);
+  await w.start();
+  running.add(w);
+  return w;
+}
+
+async function drain(w: WorkerProcess): Promise<void> {
+  await w.stop();
+  running.delete(w);
+}
+
+/** What the history says about the renewal: which build scheduled opening term 1, and whether build B's change ran. */
+function renewalTrail(events: HistoryEvent[]) {
+  const byId = new Map(events.map((e) => [Number(e.eventId), e]));
+  const openTerm1 = events.find((e) => {
+    const s = e.activityTaskScheduledEventAttributes;
+    if (s?.activityType?.name !== 'openTerm') return false;
+    const input = defaultPayloadConverter.fromPayload(s.input!.payloads![0]!) as { termIndex: number };
+    return input.termIndex === 1;
+  });
+  const completedBy = byId.get(Number(openTerm1?.activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId))?.workflowTaskCompletedEventAttributes?.identity;
+  const patchMarkers = events.filter((e) =>
+    (e.markerRecordedEventAttributes?.details ? JSON.stringify(Object.values(e.markerRecordedEventAttributes.details).map((p) => Buffer.from(p.payloads?.[0]?.data ?? []).toString())) : '').includes(DRILL_PATCH),
+  );
+  return {
+    openedBy: (completedBy?.match(/^build-([ab])\//)?.[1] ?? null) as Build | null,
+    patchMarkers: patchMarkers.length,
+    // The memo a run upserted (the next run starts without it: continue-as-new does not carry memos).
+    memoUpserts: events
+      .map((e) => e.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[DRILL_MEMO_KEY])
+      .filter((p) => p)
+      .map((p) => defaultPayloadConverter.fromPayload(p!)),
+    failedTasks: events
+      .filter((e) => e.workflowTaskFailedEventAttributes)
+      .map((e) => `${String(e.workflowTaskFailedEventAttributes!.cause)}: ${e.workflowTaskFailedEventAttributes!.failure?.message ?? ''}`),
+  };
+}
+
+describe(`rolling restart from build A to build B during ${WORKSPACES} renewals (FAULT_SEED=${seed})`, () => {
+  it('renews every workspace once, fails no workflow task, and runs build B\'s change exactly where build B renewed', async () => {
+    const rnd = seededRandom(seed);
+    const startedAt = Date.now();
+    const a = await Promise.all([startWorker('a', 'a1'), startWorker('a', 'a2')]);
+    const workerStartMs = Date.now() - startedAt; // build B's workers must be up before T: the lead scales with this
+
+    // Renewals due one after another from T (imported subscriptions whose current term ends then), so
+    // that some run before the roll, some while it runs and some after it.
+    const renewAt = Math.ceil((Date.now() + 8_000 + 2 * workerStartMs) / 1000) * 1000;
+    const dueAt = (i: number) => renewAt + i * RENEWAL_SPACING_MS;
+    const created = await Promise.all(
+      ids.map((id, i) =>
+        workflows.createWorkspace(
+          { id, name: `Upgrade drill ${id}`, billingEmail: 'finance@example.com', billingAddress: { country: 'US', region: 'NY' }, plan: 'pro', paymentMethod: 'pm_card_visa' },
+          { anchorAt: anchorWithTermEndingAt(dueAt(i)) },
+        ),
+      ),
+    );
+    expect(created.map((c) => c.workspace.termEnd)).toEqual(ids.map((_, i) => dueAt(i)));
+    const chargesBefore = sandbox.charges().length;
+
+    // The roll, as with a surge of new instances: build B's workers start, then build A's drain one by one
+    // (SIGTERM: in-flight tasks finish, the cached workflows move on) while the renewals are due.
+    const b = await Promise.all([startWorker('b', 'b1'), startWorker('b', 'b2')]);
+    expect(Date.now()).toBeLessThan(renewAt); // otherwise the roll misses the renewals
+    const steps: string[] = [];
+    for (const [i, w] of a.entries()) {
+      await sleep(dueAt(2 * i + 1) - Date.now() + Math.floor(rnd() * RENEWAL_SPACING_MS));
+      steps.push(`a${i + 1} drained from T+${Date.now() - renewAt} ms`);
+      await drain(w);
+    }
+    console.log(`seed ${seed}: ${steps.join(', ')}; ${await renewedCount(pool, ids)} of ${WORKSPACES} renewed by then`);
+    expect(b.every((w) => running.has(w))).toBe(true);
+
+    const deadline = Date.now() + 60_000;
+    while ((await renewedCount(pool, ids)) < WORKSPACES && Date.now() < deadline) await sleep(300);
+    const trails = await Promise.all(ids.map(async (id) => ({ id, ...renewalTrail(await historyChain(client, id)) })));
+    // No workflow task failed: no build B worker met a history it could not replay (non-determinism).
+    expect(trails.filter((t) => t.failedTasks.length > 0).map((t) => [t.id, t.failedTasks[0]])).toEqual([]);
+    expect(await renewedCount(pool, ids)).toBe(WORKSPACES);
+    // Runs of both builds kept billing correctly (and the state queries replay on build B only now).
+    await expectRenewedOnce({ pool, sandbox, workflows, ids, chargesBefore });
+
+    console.log(`seed ${seed}: term 1 opened by build ${trails.map((t) => t.openedBy).join(', ')}`);
+    for (const t of trails) {
+      // Build B's change ran where build B opened the term (one patch marker, the memo upsert naming term 1), nowhere else:
+      // a renewal build A began replays on build B without the change.
+      const changed = t.openedBy === 'b';
+      expect(t).toEqual({
+        id: t.id,
+        openedBy: expect.stringMatching(/^[ab]$/),
+        patchMarkers: changed ? 1 : 0,
+        memoUpserts: changed ? [1] : [],
+        failedTasks: [],
+      });
+    }
+    // The drill reached the change: some renewals ran on build B (every one of those replayed build A's history).
+    expect(trails.filter((t) => t.openedBy === 'b').length).toBeGreaterThan(0);
+  }, 180_000);
+});
