@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,9 +21,16 @@ export interface ToolPaths {
 /** Binaries found or installed by scripts/tools.mjs. */
 export function toolPaths(): ToolPaths {
   const file = path.join(stateDir(), 'tools', 'tools.json');
+  let tools: ToolPaths;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as ToolPaths;
+    tools = JSON.parse(readFileSync(file, 'utf8')) as ToolPaths;
   } catch {
     throw new Error(`${file} is missing: run \`npm run tools\` first`);
   }
+  // A tools folder shared between checkouts can name a binary another state folder installed and then removed.
+  for (const name of ['temporalTestServer', 'temporalCli', 'stripeMock'] as const) {
+    const bin = tools[name];
+    if (bin && !existsSync(bin)) throw new Error(`${file} names ${name} at ${bin}, which does not exist: run \`npm run tools\` again`);
+  }
+  return tools;
 }
