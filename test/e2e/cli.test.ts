@@ -5,9 +5,8 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { projectRoot } from '../../src/state-dir';
 import { workflowIdFor } from '../../workflows/definitions';
 import { apiClient, usageBody, workspaceBody, type ApiCall } from '../helpers/http';
@@ -112,7 +111,7 @@ describe('ops CLI against the running service', () => {
   it('list: workspaces from Temporal visibility, filtered by plan and status', async () => {
     // Visibility is eventually consistent: wait until it has indexed the upgrade.
     const upgraded = `BillingWorkspaceId = '${id}' AND BillingPlan = 'pro'`;
-    while ((await stack.client.workflow.count(upgraded)).count === 0) await sleep(100);
+    await vi.waitFor(async () => expect((await stack.client.workflow.count(upgraded)).count).toBe(1), { timeout: 20_000, interval: 100 });
 
     const all = await cliJson('list');
     expect(all).toEqual(

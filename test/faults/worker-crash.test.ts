@@ -96,6 +96,7 @@ describe(`worker killed at random points during ${WORKSPACES} renewals (FAULT_SE
       await sleep(20);
     }
     const killedAt: number[] = [];
+    // The seeded random pauses are the fault schedule (where the kills land), not waits for something.
     for (let k = 0; k < KILLS; k++) {
       await sleep(Math.floor(rnd() * (k === 0 ? 300 : 2500)));
       killedAt.push(Date.now() - renewAt);

@@ -1,7 +1,7 @@
 // Rule 13: a failed renewal payment is retried after 1, 3 and 7 days while
 // service continues; after the last failure the workspace is past_due and
 // usage answers 402 payment_required until a payment succeeds.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BillingTestEnv, DAY } from '../helpers/billing-env';
 import { payOutOfBand } from '../helpers/out-of-band-payment';
 
@@ -35,12 +35,10 @@ async function pastDue(id: string) {
 
 /** The read model (what usage decides on) is synced just after the workflow's state changes. */
 async function readModelStatus(id: string, status: string) {
-  for (let i = 0; i < 100; i++) {
+  await vi.waitFor(async () => {
     const { rows } = await t.pool.query<{ status: string }>(`SELECT status FROM workspaces WHERE id = $1`, [id]);
-    if (rows[0]?.status === status) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`read model of ${id} never became ${status}`);
+    expect(rows[0]?.status, `read model of ${id}`).toBe(status);
+  }, { timeout: 10_000, interval: 50 });
 }
 
 /** After a successful payment: nothing unpaid, active, the failed invoice paid, usage allowed again. */
