@@ -2,9 +2,13 @@
 // A (today's workflow bundle) renew one after another while build B (the same
 // workflow plus a real change behind patched(), test/faults/fixtures/build-b-change.ts)
 // takes over by a rolling restart: B workers start, A workers drain one by one.
-// Afterwards every workspace renewed exactly once, no workflow task failed, and
-// exactly the renewals that build B executed carry its change, while the runs
-// build A started replayed on build B. FAULT_SEED=<n> replays one schedule.
+// Afterwards every workspace renewed exactly once, no workflow failed, build B
+// never failed a workflow task (it replays every history build A wrote), and
+// exactly the renewals that build B executed carry its change. While both
+// builds run, a build-A worker may be handed a task of a run build B already
+// changed and fail it (non-determinism); that is allowed only where build B
+// then completed a later task of that run, and every history ends on a
+// completed task (test/helpers/upgrade-trail.ts). FAULT_SEED=<n> replays one schedule.
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
@@ -12,7 +16,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import type { Pool } from '../../src/db/pool';
 import { anchorWithTermEndingAt } from '../../src/domain/terms';
 import type { StripeSandbox } from '../../src/stripe-sandbox/server';
@@ -22,6 +26,8 @@ import { bundleWorkflows } from '../helpers/bundle';
 import { startFaultStack, type FaultStack } from '../helpers/fault-stack';
 import { expectRenewedOnce, renewedCount } from '../helpers/renewal-audit';
 import { seededRandom } from '../helpers/seeded-random';
+import { busy } from '../helpers/state-snapshot';
+import { judgeTaskFailures, recordsPatch } from '../helpers/upgrade-trail';
 import { historyChain } from '../helpers/workflow-history';
 import { uniqueId } from '../helpers/workspaces';
 import { WorkerProcess } from '../helpers/worker-process';
@@ -74,33 +80,29 @@ async function drain(w: WorkerProcess): Promise<void> {
 
 /** What the history says about the renewal: which build scheduled opening term 1, and whether build B's change ran. */
 function renewalTrail(events: HistoryEvent[]) {
-  const byId = new Map(events.map((e) => [Number(e.eventId), e]));
-  const openTerm1 = events.find((e) => {
+  const at = events.findIndex((e) => {
     const s = e.activityTaskScheduledEventAttributes;
     if (s?.activityType?.name !== 'openTerm') return false;
     const input = defaultPayloadConverter.fromPayload(s.input!.payloads![0]!) as { termIndex: number };
     return input.termIndex === 1;
   });
-  const completedBy = byId.get(Number(openTerm1?.activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId))?.workflowTaskCompletedEventAttributes?.identity;
-  const patchMarkers = events.filter((e) =>
-    (e.markerRecordedEventAttributes?.details ? JSON.stringify(Object.values(e.markerRecordedEventAttributes.details).map((p) => Buffer.from(p.payloads?.[0]?.data ?? []).toString())) : '').includes(DRILL_PATCH),
-  );
+  // The task that scheduled it: earlier in the same run (event ids restart in every run).
+  const taskId = Number(events[at]?.activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId);
+  const completedBy = events.slice(0, Math.max(at, 0)).reverse().find((e) => Number(e.eventId) === taskId)?.workflowTaskCompletedEventAttributes?.identity;
   return {
     openedBy: (completedBy?.match(/^build-([ab])\//)?.[1] ?? null) as Build | null,
-    patchMarkers: patchMarkers.length,
+    patchMarkers: events.filter((e) => recordsPatch(e, DRILL_PATCH)).length,
     // The memo a run upserted (the next run starts without it: continue-as-new does not carry memos).
     memoUpserts: events
       .map((e) => e.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[DRILL_MEMO_KEY])
       .filter((p) => p)
       .map((p) => defaultPayloadConverter.fromPayload(p!)),
-    failedTasks: events
-      .filter((e) => e.workflowTaskFailedEventAttributes)
-      .map((e) => `${String(e.workflowTaskFailedEventAttributes!.cause)}: ${e.workflowTaskFailedEventAttributes!.failure?.message ?? ''}`),
+    ...judgeTaskFailures(events, { oldBuild: 'build-a', newBuild: 'build-b', patchId: DRILL_PATCH }),
   };
 }
 
 describe(`rolling restart from build A to build B during ${WORKSPACES} renewals (FAULT_SEED=${seed})`, () => {
-  it('renews every workspace once, fails no workflow task, and runs build B\'s change exactly where build B renewed', async () => {
+  it('renews every workspace once, build B fails no workflow task, every history ends healthy, and build B\'s change runs exactly where build B renewed', async () => {
     const rnd = seededRandom(seed);
     const startedAt = Date.now();
     const a = await Promise.all([startWorker('a', 'a1'), startWorker('a', 'a2')]);
@@ -127,6 +129,7 @@ describe(`rolling restart from build A to build B during ${WORKSPACES} renewals 
     expect(Date.now()).toBeLessThan(renewAt); // otherwise the roll misses the renewals
     const steps: string[] = [];
     for (const [i, w] of a.entries()) {
+      // Not a wait for something: where in the renewal schedule each A worker drains is the drill's (seeded) plan.
       await sleep(dueAt(2 * i + 1) - Date.now() + Math.floor(rnd() * RENEWAL_SPACING_MS));
       steps.push(`a${i + 1} drained from T+${Date.now() - renewAt} ms`);
       await drain(w);
@@ -134,12 +137,15 @@ describe(`rolling restart from build A to build B during ${WORKSPACES} renewals 
     console.log(`seed ${seed}: ${steps.join(', ')}; ${await renewedCount(pool, ids)} of ${WORKSPACES} renewed by then`);
     expect(b.every((w) => running.has(w))).toBe(true);
 
-    const deadline = Date.now() + 60_000;
-    while ((await renewedCount(pool, ids)) < WORKSPACES && Date.now() < deadline) await sleep(300);
+    // Renewed, and every workflow idle again (nothing in flight, no workflow task waiting for a retry).
+    const settled = async () => (await renewedCount(pool, ids)) === WORKSPACES && !(await Promise.all(ids.map((id) => busy(client, id)))).some(Boolean);
+    await vi.waitFor(async () => expect(await settled(), `${await renewedCount(pool, ids)} of ${WORKSPACES} renewed; all idle`).toBe(true), { timeout: 90_000, interval: 300 });
     const trails = await Promise.all(ids.map(async (id) => ({ id, ...renewalTrail(await historyChain(client, id)) })));
-    // No workflow task failed: no build B worker met a history it could not replay (non-determinism).
-    expect(trails.filter((t) => t.failedTasks.length > 0).map((t) => [t.id, t.failedTasks[0]])).toEqual([]);
-    expect(await renewedCount(pool, ids)).toBe(WORKSPACES);
+    // Build B never failed a task, no workflow failed, every history ends on a completed task; build A's failures
+    // (if any) were on runs build B had changed, and build B completed them.
+    expect(trails.filter((t) => t.unresolved.length > 0).map((t) => [t.id, t.unresolved])).toEqual([]);
+    const retried = trails.flatMap((t) => t.retriedOnNewBuild.map((f) => `${t.id} ${f}`));
+    console.log(`seed ${seed}: ${retried.length} build-A workflow task failures retried on build B${retried.length ? `:\n  ${retried.join('\n  ')}` : ''}`);
     // Runs of both builds kept billing correctly (and the state queries replay on build B only now).
     await expectRenewedOnce({ pool, sandbox, workflows, ids, chargesBefore });
 
@@ -153,10 +159,11 @@ describe(`rolling restart from build A to build B during ${WORKSPACES} renewals 
         openedBy: expect.stringMatching(/^[ab]$/),
         patchMarkers: changed ? 1 : 0,
         memoUpserts: changed ? [1] : [],
-        failedTasks: [],
+        retriedOnNewBuild: expect.any(Array),
+        unresolved: [],
       });
     }
     // The drill reached the change: some renewals ran on build B (every one of those replayed build A's history).
     expect(trails.filter((t) => t.openedBy === 'b').length).toBeGreaterThan(0);
-  }, 180_000);
+  }, 240_000);
 });

@@ -63,7 +63,7 @@ export async function workflowStates(workflows: BillingWorkflows, ids: readonly 
 }
 
 /** Whether a workflow has work in flight (an activity or a workflow task); false when it does not exist. */
-async function busy(client: Client, id: string): Promise<boolean> {
+export async function busy(client: Client, id: string): Promise<boolean> {
   try {
     const { raw } = await client.workflow.getHandle(workflowIdFor(id)).describe();
     return (raw.pendingActivities?.length ?? 0) > 0 || Boolean(raw.pendingWorkflowTask);
