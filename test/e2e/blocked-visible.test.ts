@@ -4,15 +4,21 @@
 // `temporal workflow list --query 'BillingBlocked = true'`, with the reason in
 // its current details; once ops fixed the cause and asked for a retry
 // (`temporal workflow update execute --name retryBlockedStep`), the step goes
-// through and the query finds it no more.
+// through and the query finds it no more. Also in visibility: a refused
+// sign-up is listed as `BillingStatus = 'signup_failed'` (a purged workspace
+// is 'deleted': test/workflow/ops-visibility.test.ts, a purge being 30 days
+// away); after a renewal's continue-as-new the new run's current details
+// still open with the workspace (its static summary does not survive the
+// continue-as-new: SDK 1.24 cannot set it there).
 import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { anchorWithTermEndingAt } from '../../src/domain/terms';
 import { toolPaths } from '../../src/state-dir';
 import { BillingWorkflows } from '../../src/temporal/billing-client';
 import { workflowIdFor } from '../../workflows/definitions';
-import { BillingBlocked } from '../../workflows/search-attributes';
+import { BillingBlocked, BillingTermEnd } from '../../workflows/search-attributes';
 import { startStack, type Stack } from '../helpers/stack';
 import { uniqueId } from '../helpers/workspaces';
 
@@ -100,5 +106,39 @@ describe('BillingBlocked on the dev server', () => {
     await expect(
       temporal('workflow', 'update', 'execute', '--workflow-id', workflowId, '--name', 'retryBlockedStep'),
     ).rejects.toThrow(/no step of this workspace is blocked/);
+  });
+});
+
+describe('visibility of other troubles', () => {
+  it("a refused sign-up is listed as BillingStatus = 'signup_failed', closed, never as 'deleted'; the next attempt is a new run", async () => {
+    const id = uniqueId('refused');
+    const workflowId = workflowIdFor(id);
+    const request = { id, name: `Acme ${id}`, billingEmail: 'finance@acme.example', billingAddress: { country: 'US', region: 'NY' }, plan: 'pro', paymentMethod: 'pm_card_chargeCustomerFail' };
+    await expect(workflows.createWorkspace(request)).rejects.toMatchObject({ code: 'payment_failed' });
+
+    const mine = `BillingWorkspaceId = '${id}'`;
+    await listedUntil(`${mine} AND BillingStatus = 'signup_failed' AND ExecutionStatus = 'Completed'`, (ids) => ids.includes(workflowId), 'the refused sign-up is listed');
+    expect(await listed(`${mine} AND BillingStatus = 'deleted'`)).toEqual([]);
+
+    // A second attempt with a good card: its own run, listed as active next to the refused one.
+    await workflows.createWorkspace({ ...request, paymentMethod: 'pm_card_visa' });
+    await listedUntil(`${mine} AND BillingStatus = 'active' AND ExecutionStatus = 'Running'`, (ids) => ids.includes(workflowId), 'the new run is listed');
+    expect(await listed(`${mine} AND BillingStatus = 'signup_failed'`)).toEqual([workflowId]);
+  });
+
+  it('the current details name the workspace in every run, also after the continue-as-new of a renewal (the static summary only in the first)', async () => {
+    const id = uniqueId('summary');
+    const handle = stack.client.workflow.getHandle(workflowIdFor(id));
+    const request = { id, name: `Acme ${id}`, billingEmail: 'finance@acme.example', billingAddress: { country: 'US', region: 'NY' }, plan: 'free' };
+    // An imported subscription whose term ends in a few seconds: it renews (continue-as-new) on the dev server.
+    const { workspace } = await workflows.createWorkspace(request, { anchorAt: anchorWithTermEndingAt(Date.now() + 3_000) });
+    const firstRun = (await handle.describe()).runId;
+    expect(await (await handle.describe()).staticSummary()).toBe(`Billing of workspace ${id}`);
+
+    // Renewed, and continued as a new run.
+    await vi.waitFor(async () => expect([(await workflows.state(id)).workspace.termIndex, (await handle.describe()).runId !== firstRun]).toEqual([1, true]), { timeout: 30_000, interval: 200 });
+    const renewed = await handle.describe();
+    expect(renewed.typedSearchAttributes.get(BillingTermEnd)?.getTime()).toBeGreaterThan(workspace.termEnd);
+    expect(await currentDetails(workflowIdFor(id))).toMatch(new RegExp(`^\\*\\*${id}\\*\\*: free plan, \\*\\*active\\*\\*\\n\\nTerm 1: `));
   });
 });
