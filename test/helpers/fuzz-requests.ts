@@ -153,7 +153,9 @@ export function expectErrorShape(req: FuzzRequest, res: RawAnswer, what: string)
 export function mayWrite(req: FuzzRequest, res: RawAnswer): boolean {
   if (req.method === 'GET' || req.method === 'HEAD') return false;
   if (res.status < 300) return true;
-  // A declined payment voids the invoice it issued; the first refusal for credits emits credits.exhausted.
+  // A refused sign-up marks its row signup_failed (README, billing rules); a declined payment voids the invoice
+  // it issued; the first refusal for credits emits credits.exhausted.
+  if (res.status === 402 && req.route === 'POST /v1/workspaces') return true;
   return res.status === 402 && /"code":"(payment_failed|credit_limit_reached)"/.test(res.text);
 }
 
