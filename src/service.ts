@@ -9,6 +9,7 @@ import type { AppConfig } from './config/env';
 import type { Pool } from './db/pool';
 import type { PricingConfig } from './domain/pricing';
 import { apiRoutes } from './http/api-routes';
+import { deliverUndeliveredVoidInvoices } from './invoices/finalize';
 import { buildApp, type App } from './http/app';
 import type { ApiTokens } from './http/auth';
 import { startDispatcher } from './notify/dispatcher';
@@ -26,7 +27,7 @@ export interface ServiceDeps {
   namespace: string;
   taskQueue: string;
   payments: Pick<PaymentsSetup, 'stripe' | 'webhookSecret'>;
-  config: Pick<AppConfig, 'invoiceOutboxDir' | 'seller' | 'notify'>;
+  config: Pick<AppConfig, 'invoiceOutboxDir' | 'publicBaseUrl' | 'seller' | 'notify'>;
   logger?: FastifyBaseLogger;
   /** The Temporal SDK runtime's Prometheus endpoint, appended to /metrics. */
   temporalMetricsUrl?: string;
@@ -58,10 +59,15 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
       pricing: () => pricing,
       stripe: deps.payments.stripe,
       outboxDir: deps.config.invoiceOutboxDir,
+      publicBaseUrl: deps.config.publicBaseUrl,
       seller: deps.config.seller,
     }),
   });
   const workerRun = worker.run();
+  // Void invoices from before they were delivered: finance gets every number of the series.
+  const delivery = { outboxDir: deps.config.invoiceOutboxDir, publicBaseUrl: deps.config.publicBaseUrl };
+  const backfilled = await deliverUndeliveredVoidInvoices(pool, delivery);
+  if (backfilled.length) deps.logger?.info({ invoices: backfilled }, 'delivered void invoices to finance');
 
   const app = await buildApp({
     tokens: deps.tokens,

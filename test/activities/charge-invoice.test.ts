@@ -35,6 +35,7 @@ function activitiesWith(client: Stripe, now?: () => number) {
     pricing: loadPricing(),
     stripe: client,
     outboxDir: '/nonexistent',
+    publicBaseUrl: 'https://billing.test',
     seller: { name: 'Seller Inc.', address: ['1 Main St'] },
     ...(now ? { now } : {}),
   });

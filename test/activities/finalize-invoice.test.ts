@@ -24,6 +24,7 @@ beforeAll(() => {
     pricing: loadPricing(),
     stripe: new Stripe('sk_test_unused'),
     outboxDir,
+    publicBaseUrl: 'https://billing.test',
     seller: { name: 'Loupe Factory, Inc.', address: ['1 Market Street', 'San Francisco, CA 94105'] },
   });
 });
