@@ -64,10 +64,6 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     }),
   });
   const workerRun = worker.run();
-  // Void invoices from before they were delivered: finance gets every number of the series.
-  const delivery = { outboxDir: deps.config.invoiceOutboxDir, publicBaseUrl: deps.config.publicBaseUrl };
-  const backfilled = await deliverUndeliveredVoidInvoices(pool, delivery);
-  if (backfilled.length) deps.logger?.info({ invoices: backfilled }, 'delivered void invoices to finance');
 
   const app = await buildApp({
     tokens: deps.tokens,
@@ -81,6 +77,14 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
       temporalMetricsUrl: deps.temporalMetricsUrl,
     }),
   });
+
+  // Void invoices voided before they were delivered: finance gets every number of the series.
+  // Not fatal: the service runs without it, and the next start tries again.
+  const delivery = { outboxDir: deps.config.invoiceOutboxDir, publicBaseUrl: deps.config.publicBaseUrl };
+  await deliverUndeliveredVoidInvoices(pool, delivery).then(
+    (numbers) => numbers.length > 0 && app.log.info({ invoices: numbers }, 'delivered void invoices to finance'),
+    (err: unknown) => app.log.error({ err }, 'delivering earlier void invoices to finance failed; the next start tries again'),
+  );
 
   let dispatcher: { stop(): Promise<void> } | null = null;
   const { url, secret } = deps.config.notify;
