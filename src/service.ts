@@ -78,6 +78,9 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     }),
   });
 
+  if (!deps.config.seller.taxId) {
+    app.log.warn("SELLER_TAX_ID is not set: invoices to EU business customers (those with a VAT ID) must show the seller's VAT ID");
+  }
   // Void invoices voided before they were delivered: finance gets every number of the series.
   // Not fatal: the service runs without it, and the next start tries again.
   const delivery = { outboxDir: deps.config.invoiceOutboxDir, publicBaseUrl: deps.config.publicBaseUrl };
