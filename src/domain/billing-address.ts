@@ -6,6 +6,9 @@ import { CodedError } from './failure-codes';
 import type { BillingAddress } from './tax';
 import { normalizeTaxId } from './tax-id';
 
+/** Every ISO 3166-1 alpha-2 code, sorted: the billing countries the API accepts. */
+export const COUNTRY_CODES: readonly string[] = Object.keys(countries.getAlpha2Codes()).sort();
+
 /** The address as the workflow receives it: the country checked, the tax ID canonical; or a `validation_failed` refusal. */
 export function checkBillingAddress(address: BillingAddress): BillingAddress {
   if (!/^[A-Z]{2}$/.test(address.country) || !countries.isValid(address.country)) {

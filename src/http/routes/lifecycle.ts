@@ -13,7 +13,7 @@ import {
   type CreateWorkspaceRequest,
   type WorkspaceStatus,
 } from '../../domain/workspace';
-import { checkBillingAddress } from '../../domain/billing-address';
+import { checkBillingAddress, COUNTRY_CODES } from '../../domain/billing-address';
 import { FEATURE_PATTERN, normalizeFeature } from '../../domain/features';
 import type { BillingWorkflows } from '../../temporal/billing-client';
 import type { App } from '../app';
@@ -43,7 +43,7 @@ export const CreateWorkspaceBody = Type.Object(
     billingEmail: Type.String({ format: 'email', maxLength: 254 }),
     billingAddress: Type.Object(
       {
-        country: Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' }),
+        country: Type.String({ enum: [...COUNTRY_CODES], description: 'ISO 3166-1 alpha-2 country code, upper case (e.g. US, DE)' }),
         region: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{1,3}$' })),
         postalCode: Type.Optional(text(20)),
         line1: Type.Optional(text(200)),
