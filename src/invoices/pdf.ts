@@ -77,7 +77,8 @@ function statusSentence(inv: InvoiceDocument): string {
     case 'payment_failed':
       return `Payment failed${inv.paymentFailure?.reason ? `: ${inv.paymentFailure.reason}` : '.'} Amount due: ${formatUsd(inv.totalCents)}. Please update the payment method; the charge will be retried.`;
     case 'void':
-      return inv.statusNote ?? 'This invoice is void; nothing is due.';
+      // The number stays in the series: say why the sale did not happen.
+      return `This invoice is void; nothing is due.${inv.statusNote ? ` Reason: ${inv.statusNote}` : ''}`;
   }
 }
 

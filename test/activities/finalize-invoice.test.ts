@@ -117,7 +117,7 @@ describe('finalizeInvoice: PDF stored, delivered to the finance outbox, announce
     const text = await textOf(readFileSync(file));
     expect(text).toContain(invoice.number);
     expect(text).toContain('VOID');
-    expect(text).toContain('Your card was declined.');
+    expect(text).toContain('This invoice is void; nothing is due. Reason: Your card was declined.');
     expect(text).toContain('Amount due $0.00');
     expect(await loadPdf(pool, invoice.id)).toEqual({ pdf: readFileSync(file), status: 'void' });
 
