@@ -41,6 +41,18 @@ async function eventsFor(invoiceId: string) {
   return rows;
 }
 
+/** An open credit-purchase invoice of 500 credits, issued on the 3rd of `month` (YYYY-MM) in that month's term. */
+const issuePurchase = (workspaceId: string, month: string) =>
+  runActivity(acts.issueInvoice, {
+    key: `purchase-sale:${workspaceId}:1`,
+    workspaceId,
+    kind: 'credit_purchase',
+    periodStart: utc(`${month}-01T00:00:00Z`),
+    periodEnd: utc(`${month}-01T00:00:00Z`) + 30 * 86_400_000,
+    issuedAt: utc(`${month}-03T10:00:00Z`),
+    purchase: { credits: 500 },
+  });
+
 const textOf = async (bytes: Buffer) => (await pdfPagesText(bytes)).join(' ').replace(/\s+/g, ' ');
 
 describe('finalizeInvoice: PDF stored, delivered to the finance outbox, announced once per status (void ones too)', () => {
@@ -98,16 +110,7 @@ describe('finalizeInvoice: PDF stored, delivered to the finance outbox, announce
 
   it('delivers a void invoice too: <number>.pdf marked VOID with its reason, and one invoice.voided event', async () => {
     const workspaceId = await insertWorkspace(pool, { id: uniqueId('void') });
-    const issuedAt = utc('2082-09-03T10:00:00Z');
-    const invoice = await runActivity(acts.issueInvoice, {
-      key: `purchase-sale:${workspaceId}:1`,
-      workspaceId,
-      kind: 'credit_purchase',
-      periodStart: utc('2082-09-01T00:00:00Z'),
-      periodEnd: utc('2082-10-01T00:00:00Z'),
-      issuedAt,
-      purchase: { credits: 500 },
-    });
+    const invoice = await issuePurchase(workspaceId, '2082-09');
 
     const voided = await runActivity(acts.voidInvoice, { invoiceId: invoice.id, reason: 'Your card was declined.' });
     await runActivity(acts.voidInvoice, { invoiceId: invoice.id, reason: 'Your card was declined.' }); // a retried activity
@@ -139,15 +142,7 @@ describe('finalizeInvoice: PDF stored, delivered to the finance outbox, announce
 
   it('delivers, once, the void invoices voided before void invoices were delivered', async () => {
     const workspaceId = await insertWorkspace(pool, { id: uniqueId('oldvoid') });
-    const invoice = await runActivity(acts.issueInvoice, {
-      key: `purchase-sale:${workspaceId}:1`,
-      workspaceId,
-      kind: 'credit_purchase',
-      periodStart: utc('2082-11-01T00:00:00Z'),
-      periodEnd: utc('2082-12-01T00:00:00Z'),
-      issuedAt: utc('2082-11-02T00:00:00Z'),
-      purchase: { credits: 100 },
-    });
+    const invoice = await issuePurchase(workspaceId, '2082-11');
     await voidInvoice(pool, invoice.id, 'Your card has insufficient funds.'); // as the activity did before: no PDF, no event
     const delivery = { outboxDir, publicBaseUrl: 'https://billing.test' };
 
