@@ -14,6 +14,8 @@ export interface ActivityDeps {
   pricing: () => PricingConfig;
   stripe: Stripe;
   outboxDir: string;
+  /** The API's public address (PUBLIC_BASE_URL), for the absolute `pdfUrl` of invoice events. */
+  publicBaseUrl: string;
   seller: InvoiceSeller;
 }
 
@@ -22,7 +24,14 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createWorkspaceActivities({ pool: deps.pool, pricing: deps.pricing }),
     ...createLedgerActivities({ pool: deps.pool, pricing }),
-    ...createInvoiceActivities({ pool: deps.pool, pricing, stripe: deps.stripe, outboxDir: deps.outboxDir, seller: deps.seller }),
+    ...createInvoiceActivities({
+      pool: deps.pool,
+      pricing,
+      stripe: deps.stripe,
+      outboxDir: deps.outboxDir,
+      publicBaseUrl: deps.publicBaseUrl,
+      seller: deps.seller,
+    }),
   };
 }
 

@@ -8,7 +8,7 @@ import type { Pool } from '../src/db/pool';
 import type { InvoiceSeller, InvoiceSummary, IssueInvoiceInput } from '../src/domain/invoice';
 import type { PricingConfig } from '../src/domain/pricing';
 import { PermanentInvoiceError } from '../src/invoices/errors';
-import { finalizeInvoice, type FinalizedInvoice } from '../src/invoices/finalize';
+import { finalizeInvoice, type FinalizedInvoice, type InvoiceDelivery } from '../src/invoices/finalize';
 import * as store from '../src/invoices/store';
 import { paymentFailures } from '../src/metrics';
 import { chargeInvoice, type ChargeResult } from '../src/payments/charge';
@@ -22,6 +22,8 @@ export interface InvoiceActivityDeps {
   stripe: Stripe;
   /** Finance outbox directory (INVOICE_OUTBOX_DIR). */
   outboxDir: string;
+  /** The API's public address (PUBLIC_BASE_URL): invoice events' `pdfUrl` is absolute under it. */
+  publicBaseUrl: string;
   seller: InvoiceSeller;
   /** The clock charges read (tests age idempotency keys with it). */
   now?: () => number;
@@ -68,7 +70,8 @@ const summaryOf = (inv: store.StoredInvoice): InvoiceSummary => ({
 });
 
 export function createInvoiceActivities(deps: InvoiceActivityDeps) {
-  const { pool, pricing, stripe, outboxDir, seller, now } = deps;
+  const { pool, pricing, stripe, seller, now } = deps;
+  const delivery: InvoiceDelivery = { outboxDir: deps.outboxDir, publicBaseUrl: deps.publicBaseUrl };
   return {
     /** Creates the workspace's Stripe customer once, attaches the card, makes it the default. */
     async ensurePaymentMethod(input: { workspaceId: string; paymentMethod: string }): Promise<Awaited<ReturnType<typeof ensurePaymentMethod>>> {
@@ -114,13 +117,15 @@ export function createInvoiceActivities(deps: InvoiceActivityDeps) {
     },
 
     /**
-     * Voids an unpaid invoice whose sale did not happen (failed upgrade or purchase); it keeps its number.
+     * Voids an unpaid invoice whose sale did not happen (failed sign-up, upgrade or purchase); it keeps its number.
      * Its PaymentIntents that could still be completed are cancelled; one that succeeded meanwhile is refunded.
+     * Then it is delivered to finance like any invoice, marked VOID, with an `invoice.voided` event.
      */
     async voidInvoice(input: { invoiceId: string; reason: string }): Promise<InvoiceSummary> {
       return failing(async () => {
         await store.voidInvoice(pool, input.invoiceId, input.reason);
         await abandonInvoicePayments(pool, stripe, input.invoiceId);
+        await finalizeInvoice(pool, delivery, input.invoiceId);
         return summaryOf(await store.requireInvoice(pool, input.invoiceId));
       });
     },
@@ -130,9 +135,9 @@ export function createInvoiceActivities(deps: InvoiceActivityDeps) {
       return failing(() => settlePaymentSucceeded(pool, stripe, input));
     },
 
-    /** Renders the PDF with the current status, stores it, delivers <number>.pdf and the invoice.finalized event. */
+    /** Renders the PDF with the current status, stores it, delivers <number>.pdf and its event (invoice.finalized, or invoice.voided). */
     async finalizeInvoice(input: { invoiceId: string }): Promise<FinalizedInvoice> {
-      return failing(() => finalizeInvoice(pool, outboxDir, input.invoiceId));
+      return failing(() => finalizeInvoice(pool, delivery, input.invoiceId));
     },
   };
 }

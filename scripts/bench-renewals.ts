@@ -88,6 +88,7 @@ async function main() {
         pricing: () => pricing,
         stripe: createStripeClient({ secretKey: 'sk_test_bench', apiBase: sandbox.url }),
         outboxDir: path.join(tmp, 'outbox'),
+        publicBaseUrl: 'http://127.0.0.1:3000',
         seller: { name: 'Bench Seller Inc.', address: ['1 Bench Way'] },
       }),
     });

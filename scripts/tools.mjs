@@ -76,10 +76,12 @@ function goTool({ module, version, bin }) {
 }
 
 // System packages from Debian: Chromium for the browser test, poppler-utils
-// for rendering invoice PDFs to PNG. Installed with apt-get when we are root.
+// for reading invoice PDFs back as finance's tools do (pdftotext) and
+// rendering them to PNG. Installed with apt-get when we are root.
 const APT_TOOLS = [
   { name: 'chromium', envVar: 'CHROMIUM_PATH', bin: 'chromium', pkg: 'chromium' },
   { name: 'pdftoppm', envVar: 'PDFTOPPM_PATH', bin: 'pdftoppm', pkg: 'poppler-utils' },
+  { name: 'pdftotext', envVar: 'PDFTOTEXT_PATH', bin: 'pdftotext', pkg: 'poppler-utils' },
 ];
 
 function aptTools() {
@@ -91,7 +93,7 @@ function aptTools() {
     else missing.push(t);
   }
   if (missing.length === 0) return found;
-  const pkgs = missing.map((t) => t.pkg);
+  const pkgs = [...new Set(missing.map((t) => t.pkg))];
   if (process.getuid?.() !== 0 || !has('apt-get')) {
     throw new Error(`missing ${pkgs.join(', ')}: install them (Debian: apt-get install ${pkgs.join(' ')}) or set ${missing.map((t) => t.envVar).join(', ')}`);
   }

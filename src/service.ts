@@ -9,6 +9,7 @@ import type { AppConfig } from './config/env';
 import type { Pool } from './db/pool';
 import type { PricingConfig } from './domain/pricing';
 import { apiRoutes } from './http/api-routes';
+import { deliverUndeliveredVoidInvoices } from './invoices/finalize';
 import { buildApp, type App } from './http/app';
 import type { ApiTokens } from './http/auth';
 import { startDispatcher } from './notify/dispatcher';
@@ -26,7 +27,7 @@ export interface ServiceDeps {
   namespace: string;
   taskQueue: string;
   payments: Pick<PaymentsSetup, 'stripe' | 'webhookSecret'>;
-  config: Pick<AppConfig, 'invoiceOutboxDir' | 'seller' | 'notify'>;
+  config: Pick<AppConfig, 'invoiceOutboxDir' | 'publicBaseUrl' | 'seller' | 'notify'>;
   logger?: FastifyBaseLogger;
   /** The Temporal SDK runtime's Prometheus endpoint, appended to /metrics. */
   temporalMetricsUrl?: string;
@@ -58,6 +59,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
       pricing: () => pricing,
       stripe: deps.payments.stripe,
       outboxDir: deps.config.invoiceOutboxDir,
+      publicBaseUrl: deps.config.publicBaseUrl,
       seller: deps.config.seller,
     }),
   });
@@ -75,6 +77,17 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
       temporalMetricsUrl: deps.temporalMetricsUrl,
     }),
   });
+
+  if (!deps.config.seller.taxId) {
+    app.log.warn("SELLER_TAX_ID is not set: invoices to EU business customers (those with a VAT ID) must show the seller's VAT ID");
+  }
+  // Void invoices voided before they were delivered: finance gets every number of the series.
+  // Not fatal: the service runs without it, and the next start tries again.
+  const delivery = { outboxDir: deps.config.invoiceOutboxDir, publicBaseUrl: deps.config.publicBaseUrl };
+  await deliverUndeliveredVoidInvoices(pool, delivery).then(
+    (numbers) => numbers.length > 0 && app.log.info({ invoices: numbers }, 'delivered void invoices to finance'),
+    (err: unknown) => app.log.error({ err }, 'delivering earlier void invoices to finance failed; the next start tries again'),
+  );
 
   let dispatcher: { stop(): Promise<void> } | null = null;
   const { url, secret } = deps.config.notify;

@@ -39,6 +39,7 @@ async function main() {
       pricing: () => pricing,
       stripe: createStripeClient({ secretKey, apiBase: config.stripe.apiBase }),
       outboxDir: config.invoiceOutboxDir,
+      publicBaseUrl: config.publicBaseUrl,
       seller: config.seller,
     }),
   });

@@ -27,10 +27,16 @@ export interface AppConfig {
     sandboxPort: number;
   };
   invoiceOutboxDir: string;
+  /**
+   * Where finance reaches this API from outside (PUBLIC_BASE_URL): the
+   * invoice events' `pdfUrl` is absolute under it. Default: the API's own
+   * address on this machine.
+   */
+  publicBaseUrl: string;
   notify: { url: string | undefined; secret: string | undefined };
   apiToken: string | undefined;
   readToken: string | undefined;
-  seller: { name: string; address: string[] };
+  seller: { name: string; address: string[]; taxId?: string };
 }
 
 function int(name: string, fallback: number): number {
@@ -43,10 +49,38 @@ function int(name: string, fallback: number): number {
 
 const opt = (name: string) => (process.env[name] ? process.env[name] : undefined);
 
+/** An absolute http(s) URL without a trailing slash, so paths append to it. */
+export function publicBaseUrl(value: string | undefined, port: number): string {
+  if (value === undefined) return `http://127.0.0.1:${port}`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`PUBLIC_BASE_URL must be an absolute http(s) URL such as https://billing.example.com, got '${value}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`PUBLIC_BASE_URL must use http or https, got '${value}'`);
+  if (url.search || url.hash || url.username || url.password) {
+    throw new Error(`PUBLIC_BASE_URL must be a plain base URL (no query, fragment or credentials), got '${value}'`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+/** The seller's tax ID printed on every invoice (SELLER_TAX_ID); EU B2B invoices need it. */
+function sellerTaxId(): string | undefined {
+  const value = opt('SELLER_TAX_ID')?.trim();
+  if (value === undefined || value === '') return undefined;
+  if (!/^[A-Za-z0-9][A-Za-z0-9 .\-/]{0,39}$/.test(value)) {
+    throw new Error(`SELLER_TAX_ID must be 1-40 letters, digits, spaces, '.', '-' or '/', got '${value}'`);
+  }
+  return value;
+}
+
 export function loadConfig(): AppConfig {
   const dir = stateDir();
+  const port = int('PORT', 3000);
+  const taxId = sellerTaxId();
   return {
-    port: int('PORT', 3000),
+    port,
     stateDir: dir,
     databaseUrl: opt('DATABASE_URL'),
     embeddedPostgresPort: int('EMBEDDED_PG_PORT', 54329),
@@ -65,12 +99,14 @@ export function loadConfig(): AppConfig {
       sandboxPort: int('STRIPE_SANDBOX_PORT', 12112),
     },
     invoiceOutboxDir: path.resolve(opt('INVOICE_OUTBOX_DIR') ?? path.join(dir, 'invoice-outbox')),
+    publicBaseUrl: publicBaseUrl(opt('PUBLIC_BASE_URL'), port),
     notify: { url: opt('NOTIFY_WEBHOOK_URL'), secret: opt('NOTIFY_WEBHOOK_SECRET') },
     apiToken: opt('BILLING_API_TOKEN'),
     readToken: opt('BILLING_READ_TOKEN'),
     seller: {
       name: opt('SELLER_NAME') ?? 'Credit Billing Orchestrator Inc.',
       address: (opt('SELLER_ADDRESS') ?? '1 Market Street|San Francisco, CA 94105|United States').split('|'),
+      ...(taxId ? { taxId } : {}),
     },
   };
 }

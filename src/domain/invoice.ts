@@ -2,7 +2,7 @@
 // integer cents. Pure: the activities feed it the pricing config and the
 // workspace's billing address, and store what it returns.
 import { canonicalJson } from './canonical-json';
-import { assertNonNegativeInt, formatUsd, safeMultiply } from './money';
+import { assertNonNegativeInt, formatUsd, groupThousands, safeMultiply } from './money';
 import type { PlanId, PricingConfig } from './pricing';
 import { prorateUpgrade } from './proration';
 import { taxCents, taxRateFor, type BillingAddress } from './tax';
@@ -202,7 +202,7 @@ export function computeInvoice(
     const unit = pricing.purchase.centsPerCredit;
     lines.push({
       kind: 'credit_purchase',
-      description: 'Purchased credits (never expire)',
+      description: `${groupThousands(input.purchase.credits)} credits at ${formatUsd(unit)} per credit (purchased credits never expire)`,
       quantity: input.purchase.credits,
       unitAmountCents: unit,
       amountCents: safeMultiply(input.purchase.credits, unit),
@@ -254,10 +254,12 @@ export interface InvoiceCustomer {
   billingAddress: BillingAddress;
 }
 
-/** The seller block (configurable company name and address lines). */
+/** The seller block (configurable company name, address lines and tax ID). */
 export interface InvoiceSeller {
   name: string;
   address: string[];
+  /** SELLER_TAX_ID, printed as given; absent when not configured. */
+  taxId?: string;
 }
 
 /** Everything an issued invoice says: what the PDF prints and the API returns. */

@@ -11,6 +11,8 @@ export interface BillingAddress {
   postalCode?: string;
   line1?: string;
   city?: string;
+  /** The customer's VAT or tax ID, canonical for `country` (src/domain/tax-id.ts); absent for consumers. */
+  taxId?: string;
 }
 
 export interface AppliedTaxRate {

@@ -10,6 +10,8 @@ import { formatDate, formatPeriod } from '../domain/dates';
 import type { InvoiceDocument, InvoiceStatus } from '../domain/invoice';
 import { formatRateBps, formatUsd, groupThousands } from '../domain/money';
 import type { BillingAddress } from '../domain/tax';
+import { taxIdLabel } from '../domain/tax-id';
+import { addressLines } from './postal-address';
 
 const fontDir = path.join(path.dirname(createRequire(import.meta.url).resolve('dejavu-fonts-ttf/package.json')), 'ttf');
 // Parsed once per process: given a path, pdfkit would read and parse each
@@ -45,10 +47,17 @@ const RULE = '#d1d5db';
 const SHADE = '#f3f4f6';
 const MARGIN = 50;
 
-export function addressLines(a: BillingAddress): string[] {
-  const cityLine = [a.city, [a.region, a.postalCode].filter(Boolean).join(' ')].filter(Boolean).join(', ');
-  return [a.line1, cityLine, a.country].filter((l): l is string => Boolean(l && l.trim()));
+/** "VAT ID: DE136695976" under the customer's address; nothing for a customer without one. */
+function customerTaxIdLine(a: BillingAddress): string[] {
+  return a.taxId ? [`${taxIdLabel(a.taxId, a.country.trim().toUpperCase())}: ${a.taxId}`] : [];
 }
+
+function sellerTaxIdLine(taxId: string | undefined): string[] {
+  return taxId ? [`${taxIdLabel(taxId)}: ${taxId}`] : [];
+}
+
+/** Credits never expire: a purchase has no billing period to print, only the day it was made. */
+const hasBillingPeriod = (inv: InvoiceDocument) => inv.kind !== 'credit_purchase';
 
 /** "Tax: CA sales tax 7.25%"; the rate is always printed, even when the configured name lacks it. */
 function taxLabel(tax: InvoiceDocument['tax']): string {
@@ -68,7 +77,8 @@ function statusSentence(inv: InvoiceDocument): string {
     case 'payment_failed':
       return `Payment failed${inv.paymentFailure?.reason ? `: ${inv.paymentFailure.reason}` : '.'} Amount due: ${formatUsd(inv.totalCents)}. Please update the payment method; the charge will be retried.`;
     case 'void':
-      return inv.statusNote ?? 'This invoice is void; nothing is due.';
+      // The number stays in the series: say why the sale did not happen.
+      return `This invoice is void; nothing is due.${inv.statusNote ? ` Reason: ${inv.statusNote}` : ''}`;
   }
 }
 
@@ -105,7 +115,7 @@ export function renderInvoicePdf(inv: InvoiceDocument, size: PageSize = pageSize
   // ---- header: seller (left), title and status (right) ----
   doc.font('bold').fontSize(16).fillColor(INK).text(inv.seller.name, left, MARGIN, { width: width * 0.6 });
   doc.font('regular').fontSize(9).fillColor(MUTED);
-  for (const line of inv.seller.address) doc.text(line, { width: width * 0.6 });
+  for (const line of [...inv.seller.address, ...sellerTaxIdLine(inv.seller.taxId)]) doc.text(line, { width: width * 0.6 });
   const headerBottom = doc.y;
 
   doc.font('bold').fontSize(24).fillColor(INK).text('INVOICE', left, MARGIN - 4, { width, align: 'right' });
@@ -126,24 +136,36 @@ export function renderInvoicePdf(inv: InvoiceDocument, size: PageSize = pageSize
   doc.font('bold').fontSize(11).fillColor(INK).text(inv.customer.name, { width: colW });
   doc.font('regular').fontSize(9.5).fillColor(INK).text(inv.customer.billingEmail, { width: colW });
   for (const line of addressLines(inv.customer.billingAddress)) doc.text(line, { width: colW });
+  for (const line of customerTaxIdLine(inv.customer.billingAddress)) doc.text(line, { width: colW });
   const customerBottom = doc.y;
 
   const facts: Array<[string, string]> = [
     ['Invoice number', inv.number],
     ['Issue date', formatDate(inv.issuedAt)],
-    ['Billing period', formatPeriod(inv.periodStart, inv.periodEnd)],
   ];
-  if (inv.plan) facts.push(['Plan', `${inv.plan.name}, ${formatUsd(inv.plan.priceCents)} / month`]);
+  // A purchase is not "on" a plan and has no period: the line says what was bought.
+  if (hasBillingPeriod(inv)) facts.push(['Billing period', formatPeriod(inv.periodStart, inv.periodEnd)]);
+  if (inv.plan && inv.kind !== 'credit_purchase') facts.push(['Plan', `${inv.plan.name}, ${formatUsd(inv.plan.priceCents)} / month`]);
   facts.push(['Status', label]);
   if (inv.paidAt !== null) facts.push(['Paid on', formatDate(inv.paidAt)]);
   facts.push(['Payment reference', inv.paymentReference ?? '—']);
   const factsX = left + width / 2 + 10;
+  const factsW = right - factsX;
   const labelW = 95;
   let fy = y;
   for (const [k, v] of facts) {
     doc.font('regular').fontSize(9).fillColor(MUTED).text(k, factsX, fy, { width: labelW });
     doc.font(k === 'Invoice number' ? 'bold' : 'regular').fontSize(9).fillColor(INK);
-    const valueW = right - factsX - labelW;
+    const valueW = factsW - labelW;
+    const oneWord = !/\s/.test(v);
+    if (oneWord && doc.widthOfString(v) > valueW) {
+      // An id (a payment reference) is never broken: it gets its own line under its label.
+      fy += 12;
+      for (let size = 8.5; doc.widthOfString(v) > factsW && size >= 6; size -= 0.5) doc.fontSize(size);
+      doc.text(v, factsX, fy, { width: factsW, align: 'right', lineBreak: false });
+      fy += 14;
+      continue;
+    }
     doc.text(v, factsX + labelW, fy, { width: valueW, align: 'right' });
     fy += Math.max(doc.heightOfString(v, { width: valueW }), 11) + 3;
   }
@@ -174,7 +196,7 @@ export function renderInvoicePdf(inv: InvoiceDocument, size: PageSize = pageSize
   }
   for (const line of inv.lines) {
     doc.font('regular').fontSize(9);
-    const period = formatPeriod(line.periodStart, line.periodEnd);
+    const period = line.kind === 'credit_purchase' ? 'Never expire' : formatPeriod(line.periodStart, line.periodEnd);
     const h = Math.max(doc.heightOfString(line.description, { width: cols.desc.w }), doc.heightOfString(period, { width: cols.period.w }));
     if (y + h + 12 > bottom) {
       doc.addPage();
@@ -191,8 +213,10 @@ export function renderInvoicePdf(inv: InvoiceDocument, size: PageSize = pageSize
     doc.moveTo(left, y - 4).lineTo(right, y - 4).lineWidth(0.5).strokeColor(RULE).stroke();
   }
 
-  doc.font('regular').fontSize(7.5).fillColor(MUTED);
-  doc.text('A billing period runs from its start date up to, not including, its end date (UTC).', left, y, { width });
+  if (inv.lines.some((l) => l.kind !== 'credit_purchase')) {
+    doc.font('regular').fontSize(7.5).fillColor(MUTED);
+    doc.text('A billing period runs from its start date up to, not including, its end date (UTC).', left, y, { width });
+  }
   y += 14;
 
   // ---- totals ----

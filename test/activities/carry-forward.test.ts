@@ -29,7 +29,7 @@ beforeAll(async () => {
   pool = createPool(inject('databaseUrl'), 5);
   const stripe = createStripeClient({ secretKey: 'sk_test_sandbox', apiBase: sandbox.url });
   const outboxDir = mkdtempSync(path.join(os.tmpdir(), 'carry-forward-outbox-'));
-  acts = createInvoiceActivities({ pool, pricing: loadPricing(), stripe, outboxDir, seller: { name: 'Seller Inc.', address: ['1 Main St'] } });
+  acts = createInvoiceActivities({ pool, pricing: loadPricing(), stripe, outboxDir, publicBaseUrl: 'https://billing.test', seller: { name: 'Seller Inc.', address: ['1 Main St'] } });
 });
 afterAll(async () => {
   await sandbox?.close();

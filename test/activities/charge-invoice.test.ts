@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createInvoiceActivities } from '../../activities/invoices';
@@ -17,6 +20,7 @@ let pool: Pool;
 let sandbox: StripeSandbox;
 let stripe: Stripe;
 let acts: ReturnType<typeof createInvoiceActivities>;
+const outboxDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'charge-outbox-')), 'finance');
 
 beforeAll(async () => {
   pool = createPool(inject('databaseUrl'), 5);
@@ -34,7 +38,8 @@ function activitiesWith(client: Stripe, now?: () => number) {
     pool,
     pricing: loadPricing(),
     stripe: client,
-    outboxDir: '/nonexistent',
+    outboxDir, // void invoices are delivered there
+    publicBaseUrl: 'https://billing.test',
     seller: { name: 'Seller Inc.', address: ['1 Main St'] },
     ...(now ? { now } : {}),
   });

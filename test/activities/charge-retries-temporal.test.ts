@@ -32,6 +32,7 @@ beforeAll(async () => {
     pricing: loadPricing(),
     stripe: createStripeClient({ secretKey: 'sk_test_sandbox', apiBase: sandbox.url }),
     outboxDir: '/nonexistent',
+    publicBaseUrl: 'https://billing.test',
     seller: { name: 'S', address: [] },
   });
 });

@@ -21,6 +21,7 @@ beforeAll(() => {
     pricing: loadPricing(),
     stripe: new Stripe('sk_test_unused'), // issuing never talks to Stripe
     outboxDir: '/nonexistent',
+    publicBaseUrl: 'https://billing.test',
     seller: { name: 'Seller Inc.', address: ['1 Main St'] },
   });
 });

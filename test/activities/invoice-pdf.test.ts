@@ -77,7 +77,8 @@ describe('invoice PDF', () => {
       'Growth, $249.00 / month', // plan and base cost
       'Growth plan, monthly base fee (in advance)',
       'Upgrade Pro → Growth: $220.00 monthly difference × 16/30 days',
-      'Purchased credits (never expire)',
+      '5,000 credits at $0.01 per credit',
+      'Never expire', // the purchase line's period: credits never expire
       '5,000',
       'On-demand overage credits (in arrears)',
       '1,234',

@@ -44,7 +44,7 @@ beforeAll(async () => {
     issuedAt: utc('2083-02-10T12:00:00Z'),
     purchase: { credits: 2500 },
   });
-  await finalizeInvoice(pool, path.join(mkdtempSync(path.join(os.tmpdir(), 'api-outbox-')), 'out'), renewal.id);
+  await finalizeInvoice(pool, { outboxDir: path.join(mkdtempSync(path.join(os.tmpdir(), 'api-outbox-')), 'out'), publicBaseUrl: 'https://billing.test' }, renewal.id);
 });
 afterAll(async () => {
   await app?.close();

@@ -288,7 +288,7 @@ describe('the sandbox delivers its signed webhooks to our endpoint', () => {
   });
 
   it('a charge and a decline reach the workflow as payment signals for their invoices', async () => {
-    const acts = createInvoiceActivities({ pool, pricing: loadPricing(), stripe, outboxDir: '/nonexistent', seller: { name: 'S', address: [] } });
+    const acts = createInvoiceActivities({ pool, pricing: loadPricing(), stripe, outboxDir: '/nonexistent', publicBaseUrl: 'https://billing.test', seller: { name: 'S', address: [] } });
     const charge = async (card: string) => {
       const workspaceId = await insertWorkspace(pool, { id: uniqueId('hook') });
       await runActivity(acts.ensurePaymentMethod, { workspaceId, paymentMethod: card });

@@ -89,6 +89,7 @@ export class BillingHarness {
       pricing: () => pricing,
       stripe,
       outboxDir: this.outboxDir,
+      publicBaseUrl: 'https://billing.test',
       seller: { name: 'Test Seller Inc.', address: ['1 Test Street', 'Testville'] },
     });
   }

@@ -84,6 +84,7 @@ export async function startStack(): Promise<Stack> {
       payments: { stripe: createStripeClient({ secretKey: 'sk_test_e2e', apiBase: sandbox.url }), webhookSecret },
       config: {
         invoiceOutboxDir: outboxDir,
+        publicBaseUrl: `http://127.0.0.1:${port}`,
         seller: { name: 'Billing E2E Inc.', address: ['1 Test Way', 'Springfield'] },
         notify: { url: undefined, secret: undefined },
       },

@@ -2,6 +2,8 @@
 // blocks the next attempt: the void invoice keeps its number and stays void,
 // the next attempt gets its own invoice (time-skipping server, real Postgres,
 // Stripe sandbox).
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowIdFor } from '../../workflows/definitions';
 import { BillingStatus } from '../../workflows/search-attributes';
@@ -26,6 +28,18 @@ describe('a refused sign-up', () => {
     });
     const [voided] = await t.invoices(id);
     expect(voided).toMatchObject({ status: 'void', kind: 'renewal' });
+    // Finance gets the void number too: its PDF in the outbox and an invoice.voided event.
+    expect(existsSync(path.join(t.outboxDir, `${voided!.number}.pdf`))).toBe(true);
+    const { rows: events } = await t.pool.query<{ type: string; payload: { number: string; status: string; pdfUrl: string } }>(
+      `SELECT type, payload FROM outbox_events WHERE payload->>'invoiceId' = $1`,
+      [voided!.id],
+    );
+    expect(events).toEqual([
+      {
+        type: 'invoice.voided',
+        payload: expect.objectContaining({ number: voided!.number, status: 'void', pdfUrl: `https://billing.test/v1/invoices/${voided!.id}/pdf` }),
+      },
+    ]);
     expect(await t.balances(id)).toBeUndefined();
     // Not `deleted`: ops tell a refused sign-up from a purged workspace, in the read model and in Temporal.
     expect(await readModelStatus(id)).toBe('signup_failed');

@@ -13,6 +13,7 @@ import {
   type CreateWorkspaceRequest,
   type WorkspaceStatus,
 } from '../../domain/workspace';
+import { checkBillingAddress, COUNTRY_CODES } from '../../domain/billing-address';
 import { FEATURE_PATTERN, normalizeFeature } from '../../domain/features';
 import type { BillingWorkflows } from '../../temporal/billing-client';
 import type { App } from '../app';
@@ -42,11 +43,14 @@ export const CreateWorkspaceBody = Type.Object(
     billingEmail: Type.String({ format: 'email', maxLength: 254 }),
     billingAddress: Type.Object(
       {
-        country: Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' }),
+        country: Type.String({ enum: [...COUNTRY_CODES], description: 'ISO 3166-1 alpha-2 country code, upper case (e.g. US, DE)' }),
         region: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{1,3}$' })),
         postalCode: Type.Optional(text(20)),
         line1: Type.Optional(text(200)),
         city: Type.Optional(text(100)),
+        taxId: Type.Optional(
+          text(32, "the customer's VAT or tax ID, checked for the billing country (format and check digits), e.g. DE136695976 or 12-3456789 (US EIN)"),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -67,7 +71,9 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
       '/v1/workspaces',
       { schema: { tags: ['workspaces'], summary: 'Create a workspace (idempotent by id)', body: CreateWorkspaceBody } },
       async (req, reply) => {
-        const body = req.body as CreateWorkspaceRequest;
+        const sent = req.body as CreateWorkspaceRequest;
+        // The workflow gets the tax ID in its canonical spelling: the same customer sent twice is the same request.
+        const body: CreateWorkspaceRequest = { ...sent, billingAddress: checkBillingAddress(sent.billingAddress) };
         // Checked here as well as in the workflow: update-with-start would start a workflow before refusing.
         validateCreateRequest(deps.pricing(), body);
         // A purged workspace keeps its id (its invoices refer to it): the id is not reused.
