@@ -72,6 +72,32 @@ export default tseslint.config(
     },
   },
   {
+    // The decisions are pure (state and an event or the time in, steps out): no
+    // Temporal API, no activities, no clock or randomness of their own, so they
+    // are unit- and property-tested without a server. The executor runs their steps.
+    files: ['workflows/decisions/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': restrictImports([
+        { group: ['**/activities', '**/activities/**'], allowTypeImports: true, message: 'Import activities with `import type` only.' },
+        { group: ['**/src/*', '!**/src/domain', '!**/src/domain/**'], message: 'Decisions may import only src/domain.' },
+        { group: ['@temporalio/*'], message: 'Decisions are plain TypeScript: the executor (workflows/executor.ts) talks to Temporal.' },
+        {
+          group: ['../*', '!../state', '!../patches', '!../format', '!../definitions', '!../..'],
+          message: 'Decisions import only decisions, src/domain, ../state, ../patches, ../format and types of ../definitions.',
+        },
+        { group: ['../definitions'], allowTypeImports: true, message: 'Only the types of ../definitions (its values are Temporal message definitions).' },
+        httpLayer,
+      ]),
+      'no-restricted-syntax': [
+        'error',
+        { selector: "MemberExpression[object.name='Date'][property.name='now']", message: 'Decisions take the time as an argument.' },
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Decisions take the time as an argument.' },
+        { selector: "MemberExpression[object.name='Math'][property.name='random']", message: 'Decisions are deterministic: no randomness.' },
+        { selector: "CallExpression[callee.name=/^(proxyActivities|proxyLocalActivities|patched|condition|sleep)$/]", message: 'Temporal calls belong in the executor.' },
+      ],
+    },
+  },
+  {
     files: ['src/domain/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': restrictImports([

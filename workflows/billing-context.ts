@@ -2,10 +2,11 @@
 // only in this run (the catalog, the lock, a blocked step). The step modules
 // are plain functions taking this context.
 import type { PricingConfig } from '../src/domain/pricing';
-import { termAt, type Term } from '../src/domain/terms';
+import type { Term } from '../src/domain/terms';
 import type { WorkspaceSnapshot } from '../src/domain/workspace';
 import { noticingAccount } from './account-glance';
 import { billingActivities, type ActivityCall } from './activity-calls';
+import { termOf } from './decisions/terms';
 import { initialState, migrateState, type WorkspaceBillingInput, type WorkspaceState } from './state';
 
 export class BillingContext {
@@ -41,8 +42,7 @@ export class BillingContext {
 
   /** A term of the current subscription by its workspace-wide index. */
   termOf(index: number): Term {
-    const t = termAt(this.s.anchor, index - this.s.anchorTermIndex);
-    return { index, start: t.start, end: t.end };
+    return termOf(this.s, index);
   }
 
   snapshot(): WorkspaceSnapshot {

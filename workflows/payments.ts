@@ -6,8 +6,8 @@ import { FailureCodes, type PaymentSignal, type UnpaidInvoice } from './definiti
 import { SETTLE_EVERY_PAYMENT_SIGNAL, PATCH_COLLECT_AFTER_PAYMENT, SALE_NUMBERED_KEYS } from './patches';
 import { failure, activityCause, paymentFailureReason } from './workflow-failures';
 import type { BillingContext } from './billing-context';
-import { sync } from './read-model';
-import { isRetryDue, nextDunningRetry as nextRetryOf, statusAfterPayments } from './dunning';
+import { isRetryDue, nextDunningRetry as nextRetryOf, paymentStatusSteps } from './decisions/dunning';
+import { runSteps } from './executor';
 
 /** Charges an invoice; null when paid, else the decline reason (non-payment errors propagate). */
 export async function charge(b: BillingContext, invoice: InvoiceSummary, attempt: number): Promise<string | null> {
@@ -101,11 +101,7 @@ export function paymentSucceeded(b: BillingContext): void {
 }
 
 export async function updatePaymentStatus(b: BillingContext): Promise<void> {
-  const next = statusAfterPayments(b.s.status, b.s.unpaid);
-  if (next !== b.s.status) {
-    b.s.status = next;
-    await sync(b, next === 'past_due' ? 'Every payment retry failed: past due' : 'Payment received: active again');
-  }
+  await runSteps(b, paymentStatusSteps(b.s));
 }
 
 /**

@@ -3,18 +3,19 @@
 import { condition, patched, workflowInfo } from '@temporalio/workflow';
 import type { EnterpriseTerms } from '../src/domain/pricing';
 import { addMonthsClamped, type Term } from '../src/domain/terms';
-import { resolvePlan, RETENTION_DAYS } from '../src/domain/workspace';
+import { resolvePlan } from '../src/domain/workspace';
 import { FailureCodes, type CancelResult } from './definitions';
 import { RETENTION_COLLECTS_DEBT } from './patches';
 import { type Phase, type WorkspaceState } from './state';
 import { failure, rule } from './workflow-failures';
-import { iso } from './format';
 import type { BillingContext } from './billing-context';
-import { wakeUp } from './dunning';
+import { cancelSteps, purgeSteps, withdrawCancellationSteps } from './decisions/cancellation';
+import { nextWakeUp } from './decisions/wake-up';
+import { runSteps } from './executor';
 import { step } from './execution';
 import { charge, voidUnpaid, finalize, nextDunningRetry, retryUnpaid, applyPaymentSignals } from './payments';
 import { sync } from './read-model';
-import { issueBaseInvoice, openTerm } from './renewal';
+import { issueBaseInvoice, openTerm } from './term-activities';
 
 /**
  * Retention: purge at its end unless someone subscribes again; true when the
@@ -24,14 +25,13 @@ import { issueBaseInvoice, openTerm } from './renewal';
 export async function waitOutRetention(b: BillingContext): Promise<boolean> {
   const until = b.s.retentionUntil!;
   const collects = patched(RETENTION_COLLECTS_DEBT);
-  const nextRetry = collects ? nextDunningRetry(b) : null;
-  const wake = wakeUp(until, nextRetry);
+  const wake = nextWakeUp(b.s, collects);
   const ms = wake.at - Date.now();
   if (ms > 0) {
     await condition(
       () => (collects && b.s.pendingPayments.length > 0) || b.s.phase !== 'retention' || workflowInfo().continueAsNewSuggested,
       ms,
-      { summary: wake.forRetry ? `Wait for payment retry ${iso(wake.at)}` : `Retention: purge data at ${iso(until)} unless re-subscribed` },
+      { summary: wake.summary },
     );
   }
   if (b.s.phase !== 'retention') return true; // re-subscribed: new anchor, new run
@@ -43,16 +43,7 @@ export async function waitOutRetention(b: BillingContext): Promise<boolean> {
     if ((b.s.phase as Phase) !== 'retention') return true;
   }
   if (Date.now() < until) return false;
-  await step(b, async () => {
-    if (b.s.phase !== 'retention') return;
-    await b.act(`Purge usage and ledger detail after ${RETENTION_DAYS} days`).purgeUsageData({
-      workspaceId: b.id,
-      key: `purge:${b.id}:${b.s.termIndex}`,
-    });
-    b.s.status = 'deleted';
-    b.s.phase = 'deleted';
-    await sync(b, 'Mark workspace deleted');
-  });
+  await step(b, async () => void (await runSteps(b, purgeSteps(b.s))));
   return true;
 }
 
@@ -126,19 +117,12 @@ export function cancelResult(b: BillingContext): CancelResult {
 }
 
 export async function onCancel(b: BillingContext): Promise<CancelResult> {
-  if (b.s.phase === 'subscribed' && b.s.cancelAt === null) {
-    b.s.cancelAt = b.term().end;
-    await sync(b, `Cancellation requested: ends ${iso(b.s.cancelAt)}`);
-  }
+  await runSteps(b, cancelSteps(b.s));
   return cancelResult(b);
 }
 
 export async function onResume(b: BillingContext, requestId: string): Promise<CancelResult> {
-  if (b.s.phase === 'retention') {
-    await resubscribe(b, b.s.plan, b.s.enterprise, requestId);
-  } else if (b.s.cancelAt !== null) {
-    b.s.cancelAt = null;
-    await sync(b, 'Cancellation withdrawn');
-  }
+  if (b.s.phase === 'retention') await resubscribe(b, b.s.plan, b.s.enterprise, requestId);
+  else await runSteps(b, withdrawCancellationSteps(b.s));
   return cancelResult(b);
 }

@@ -11,7 +11,7 @@ import { failure } from './workflow-failures';
 import type { BillingContext } from './billing-context';
 import { charge, attachPaymentMethod, voidUnpaid, finalize } from './payments';
 import { sync, publish } from './read-model';
-import { issueBaseInvoice, openTerm } from './renewal';
+import { issueBaseInvoice, openTerm } from './term-activities';
 
 export async function setUp(b: BillingContext): Promise<void> {
   // Sign-ups since this patch: invisible until paid, one invoice per attempt, a refusal marked signup_failed.

@@ -125,9 +125,18 @@ export function initialState(request: CreateWorkspaceRequest, now: number, ancho
  * Only fills defaults that the code reads exactly like the absent field
  * (`?? 0`, `?? []`, falsy), so no workflow command changes: replaying a
  * history gives the same commands with or without this step.
+ *
+ * A state written by a NEWER build (a rollback, or an old worker picking up
+ * the run during a rolling restart) cannot be read safely: a plain Error (not
+ * an ApplicationFailure) fails the workflow task, not the workflow, so
+ * Temporal retries the task until a worker of that build takes it.
  */
 export function migrateState(state: WorkspaceState): WorkspaceState {
-  if ((state.stateVersion ?? 0) >= STATE_VERSION) return state;
+  const version = state.stateVersion ?? 0;
+  if (version > STATE_VERSION) {
+    throw new Error(`workflow state version ${version} is newer than this build's ${STATE_VERSION}: waiting for a worker of a newer build`);
+  }
+  if (version === STATE_VERSION) return state;
   return {
     ...state,
     stateVersion: STATE_VERSION,

@@ -12,15 +12,15 @@ import { cancelUpdate, changePlanUpdate, createWorkspaceUpdate, FailureCodes, pa
 import { PLAN_CHANGE_WAITS_FOR_RENEWAL } from './patches';
 import { MAX_REMEMBERED, type Phase, type WorkspaceBillingInput } from './state';
 import { failure, rule } from './workflow-failures';
-import { iso } from './format';
 import { BillingContext } from './billing-context';
-import { wakeUp } from './dunning';
 import { onPurchase, onSetOnDemand, onSetFeature, onSetLowBalanceThreshold, onSetPaymentMethod } from './account-updates';
 import { step, onRetryBlockedStep, planChangeMayRun, once, requireSubscribed } from './execution';
 import { nextDunningRetry, retryUnpaid, applyPaymentSignals } from './payments';
 import { onChangePlan } from './plan-change';
 import { publish } from './read-model';
-import { renew, endSubscription } from './renewal';
+import { termEndSteps } from './decisions/term-end';
+import { nextWakeUp } from './decisions/wake-up';
+import { runSteps } from './executor';
 import { waitOutRetention, onCancel, onResume } from './retention';
 import { setUp, onCreate } from './sign-up';
 
@@ -48,12 +48,9 @@ async function run(b: BillingContext): Promise<void> {
 
 /** Waits for the term end, payment outcomes and dunning retries; true when the run should end. */
 async function waitForTermEnd(b: BillingContext): Promise<boolean> {
-  const term = b.term();
-  const nextRetry = nextDunningRetry(b);
-  const wake = wakeUp(term.end, nextRetry);
+  const wake = nextWakeUp(b.s, false);
   const ms = wake.at - Date.now();
   if (ms > 0) {
-    const summary = wake.forRetry ? `Wait for payment retry ${iso(wake.at)}` : `Wait for term ${term.index} to end ${iso(term.end)}`;
     await condition(
       () =>
         b.s.pendingPayments.length > 0 ||
@@ -61,7 +58,7 @@ async function waitForTermEnd(b: BillingContext): Promise<boolean> {
         b.s.phase !== 'subscribed' ||
         workflowInfo().continueAsNewSuggested,
       ms,
-      { summary },
+      { summary: wake.summary },
     );
   }
   if (b.s.phase !== 'subscribed') return false;
@@ -74,9 +71,8 @@ async function waitForTermEnd(b: BillingContext): Promise<boolean> {
     const ending = b.term();
     b.endingTerm = true;
     try {
-      await step(b, () =>
-        b.s.cancelAt !== null && b.s.cancelAt <= ending.end ? endSubscription(b) : renew(b, ending.index + 1),
-      );
+      // Planned again on every try: a blocked renewal resumes where it stopped.
+      await step(b, async () => void (await runSteps(b, termEndSteps(b.s, ending))));
     } finally {
       b.endingTerm = false;
     }

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DAY_MS, MAX_PAYMENT_ATTEMPTS } from '../../src/domain/workspace';
 import type { UnpaidInvoice } from '../../workflows/definitions';
-import { isRetryDue, nextDunningRetry, scheduledAttempts, statusAfterPayments, wakeUp } from '../../workflows/dunning';
+import { isRetryDue, nextDunningRetry, paymentStatusSteps, scheduledAttempts, statusAfterPayments } from '../../workflows/decisions/dunning';
 
 const T0 = Date.UTC(2026, 0, 10);
 const unpaid = (attempts: number, extra?: number, firstFailedAt = T0): UnpaidInvoice => ({
@@ -40,11 +40,18 @@ describe('dunning schedule (rule 13: retries 1, 3 and 7 days after the first fai
   });
 });
 
-describe('wake-up time', () => {
-  it('wakes at the term end (or purge) unless a payment retry comes first', () => {
-    expect(wakeUp(T0 + 30 * DAY_MS, null)).toEqual({ at: T0 + 30 * DAY_MS, forRetry: false });
-    expect(wakeUp(T0 + 30 * DAY_MS, T0 + DAY_MS)).toEqual({ at: T0 + DAY_MS, forRetry: true });
-    expect(wakeUp(T0 + 30 * DAY_MS, T0 + 31 * DAY_MS)).toEqual({ at: T0 + 30 * DAY_MS, forRetry: false });
+describe('payment outcome to status steps', () => {
+  it('a change of status is set and written to the read model; no change, no steps', () => {
+    expect(paymentStatusSteps({ status: 'active', unpaid: [unpaid(MAX_PAYMENT_ATTEMPTS)] })).toEqual([
+      { kind: 'update-state', patch: { status: 'past_due' } },
+      { kind: 'sync', summary: 'Every payment retry failed: past due' },
+    ]);
+    expect(paymentStatusSteps({ status: 'past_due', unpaid: [] })).toEqual([
+      { kind: 'update-state', patch: { status: 'active' } },
+      { kind: 'sync', summary: 'Payment received: active again' },
+    ]);
+    expect(paymentStatusSteps({ status: 'active', unpaid: [unpaid(1)] })).toEqual([]);
+    expect(paymentStatusSteps({ status: 'cancelled', unpaid: [unpaid(MAX_PAYMENT_ATTEMPTS)] })).toEqual([]);
   });
 });
 

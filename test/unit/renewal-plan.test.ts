@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadPricing } from '../../src/config/pricing';
 import { BillingRuleError } from '../../src/domain/workspace';
-import { renewalPlan, type PlanInForce } from '../../workflows/renewal-plan';
+import { renewalPlan, type PlanInForce } from '../../workflows/decisions/renewal-plan';
 
 const pricing = loadPricing();
 const inForce = (over: Partial<PlanInForce> = {}): PlanInForce => ({

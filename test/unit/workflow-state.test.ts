@@ -1,5 +1,6 @@
 // States handed through continue-as-new by older builds are brought to the
 // current shape with defaults the workflow reads exactly like the absent fields.
+import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { initialState, migrateState, STATE_VERSION, type WorkspaceState } from '../../workflows/state';
 
@@ -30,6 +31,19 @@ describe('migrateState', () => {
   it('keeps what an older state carries', () => {
     const older = { ...olderState(), sales: 7, refusals: [['u-1', { type: 'conflict', message: 'no', details: [] }]] } as WorkspaceState;
     expect(migrateState(older)).toMatchObject({ sales: 7, refusals: older.refusals });
+  });
+
+  it('a state written by a newer build is refused with a plain Error (the workflow task is retried until a newer worker takes it), not a workflow failure', () => {
+    const newer = { ...initialState(request, T0), stateVersion: STATE_VERSION + 1 };
+    let thrown: unknown;
+    try {
+      migrateState(newer);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(Error);
+    expect(thrown).not.toBeInstanceOf(ApplicationFailure);
+    expect((thrown as Error).message).toMatch(`state version ${STATE_VERSION + 1} is newer than this build's ${STATE_VERSION}`);
   });
 
   it('a current state passes unchanged, and a new workspace starts current', () => {

@@ -1,7 +1,7 @@
 // Pure renewal decision (no Temporal): the plan and terms the next term runs on.
-import type { EnterpriseTerms, PricingConfig } from '../src/domain/pricing';
-import { renewalTerms, resolvePlan } from '../src/domain/workspace';
-import type { PlanChangeRequest } from './definitions';
+import type { EnterpriseTerms, PricingConfig } from '../../src/domain/pricing';
+import { renewalTerms, resolvePlan } from '../../src/domain/workspace';
+import type { PlanChangeRequest } from '../definitions';
 
 /** The plan in force, as the workflow state holds it. */
 export interface PlanInForce {

@@ -1,7 +1,9 @@
 // Pure dunning decisions (no Temporal): which unpaid invoices are due for a
 // retry, when the main loop wakes up next, and the status the attempts imply.
-import { dunningRetryAt, MAX_PAYMENT_ATTEMPTS, type WorkspaceStatus } from '../src/domain/workspace';
-import type { UnpaidInvoice } from './definitions';
+import { dunningRetryAt, MAX_PAYMENT_ATTEMPTS, type WorkspaceStatus } from '../../src/domain/workspace';
+import type { UnpaidInvoice } from '../definitions';
+import type { WorkspaceState } from '../state';
+import type { Steps } from './steps';
 
 /** Dunning attempts on the 1/3/7-day schedule (attempts at once after a new card or a payment do not count). */
 export const scheduledAttempts = (u: UnpaidInvoice): number => u.attempts - (u.extraAttempts ?? 0);
@@ -35,8 +37,10 @@ export function statusAfterPayments(status: WorkspaceStatus, unpaid: readonly Un
   return unpaid.some((u) => scheduledAttempts(u) >= MAX_PAYMENT_ATTEMPTS) ? 'past_due' : 'active';
 }
 
-/** When a waiting loop wakes up: at `until` (term end, purge) or at an earlier payment retry. */
-export function wakeUp(until: number, nextRetry: number | null): { at: number; forRetry: boolean } {
-  const at = Math.min(until, nextRetry ?? Infinity);
-  return { at, forRetry: at !== until };
+/** The status change the payment outcomes imply, written to the read model; no steps when the status stays. */
+export function paymentStatusSteps(s: Pick<WorkspaceState, 'status' | 'unpaid'>): Steps {
+  const status = statusAfterPayments(s.status, s.unpaid);
+  if (status === s.status) return [];
+  const summary = status === 'past_due' ? 'Every payment retry failed: past due' : 'Payment received: active again';
+  return [{ kind: 'update-state', patch: { status } }, { kind: 'sync', summary }];
 }

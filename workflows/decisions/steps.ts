@@ -1,0 +1,47 @@
+// The steps a decision plans and workflows/executor.ts carries out, in order,
+// as activities. A step names what to do; what only an earlier step's result
+// can tell (the overage read, the invoice issued, a charge's outcome) is
+// carried from step to step by the executor.
+import type { Term } from '../../src/domain/terms';
+import type { WorkspaceState } from '../state';
+
+/** Fields a step sets on the workflow state (at that point of the plan: later syncs see them). */
+export type StatePatch = Partial<
+  Pick<
+    WorkspaceState,
+    'plan' | 'enterprise' | 'planCredits' | 'planPriceCents' | 'scheduledChange' | 'status' | 'phase' | 'cancelAt' | 'retentionUntil'
+  >
+>;
+
+/** What happens when the plan's charge is declined. */
+export type OnDecline =
+  /** The invoice stays due: dunning retries it (`onlyIfPatched`: for histories since that patch id). */
+  | { then: 'record-unpaid'; kind: 'renewal' | 'final'; onlyIfPatched?: string }
+  /** The sale does not happen: the invoice is voided and the request refused with `refusal` + the reason. */
+  | { then: 'void-and-refuse'; refusal: string; suffix?: string };
+
+export type Step =
+  /** Renewal: the next term's plan and terms (from the catalog as it is now, behind `RENEWAL_CURRENT_CATALOG`). */
+  | { kind: 'adopt-next-term'; target: number }
+  /** Opens `term` with the plan in force when the step runs (grants its credits). */
+  | { kind: 'open-term'; term: Term }
+  | { kind: 'read-overage'; termIndex: number; final: boolean }
+  /** The term's in-advance invoice (base fee of the plan in force, plus the overage read); none when both are 0. */
+  | { kind: 'issue-renewal-invoice'; term: Term; previous: Term }
+  /** The final overage invoice of a cancelled subscription; none when no overage was read. */
+  | { kind: 'issue-final-invoice'; term: Term }
+  /** An upgrade's prorated invoice, keyed by the next sale number. */
+  | { kind: 'issue-upgrade-invoice'; from: { plan: string; priceCents: number }; to: { plan: string; priceCents: number }; term: Term; legacyKey: string }
+  /** Charges the invoice issued (attempt 1) when it has an amount. */
+  | { kind: 'charge'; onDecline: OnDecline }
+  | { kind: 'finalize-invoice' }
+  | { kind: 'expire-plan-credits'; termIndex: number; key: string }
+  /** The upgrade's plan bucket, keyed like its invoice. */
+  | { kind: 'replace-plan-bucket'; termIndex: number; plan: string; planCredits: number; planPriceCents: number }
+  | { kind: 'read-balances' }
+  | { kind: 'purge-usage-data'; key: string }
+  | { kind: 'update-state'; patch: StatePatch }
+  /** Writes the read model (and search attributes, current details) labelled `summary`. */
+  | { kind: 'sync'; summary: string };
+
+export type Steps = Step[];
