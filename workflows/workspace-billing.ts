@@ -1,85 +1,25 @@
 // One long-running workflow per workspace (id `workspace-billing/<id>`): it
 // owns the term loop, every state change and the timers (SPEC section 6).
-// This file is the entry: the workflow function, its main loop and the
-// message API with its validators; the steps live in modules taking the run's
-// BillingContext (sign-up, renewal, retention, payments, plan-change,
+// This file is the entry: the workflow function and the message API with its
+// validators. The main loop is main-loop.ts; pure decisions (decisions/) plan
+// steps that executor.ts runs as activities; the other steps live in modules
+// taking the run's BillingContext (sign-up, retention, payments, plan-change,
 // account-updates, read-model, execution). Each run serves one term (or the
 // retention period) and continues-as-new.
-import { allHandlersFinished, condition, continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import { patched, setHandler } from '@temporalio/workflow';
 import { canonicalJson } from '../src/domain/canonical-json';
 import { resolvePlan, validateFeatureName, validateLowBalanceThreshold, validateOnDemand, validatePurchaseCredits, validateRequestText } from '../src/domain/workspace';
 import { cancelUpdate, changePlanUpdate, createWorkspaceUpdate, FailureCodes, paymentResultSignal, purchaseCreditsUpdate, resumeUpdate, retryBlockedStepUpdate, setFeatureUpdate, setLowBalanceThresholdUpdate, setOnDemandUpdate, setPaymentMethodUpdate, stateQuery } from './definitions';
 import { PLAN_CHANGE_WAITS_FOR_RENEWAL } from './patches';
-import { MAX_REMEMBERED, type Phase, type WorkspaceBillingInput } from './state';
+import { MAX_REMEMBERED, type WorkspaceBillingInput } from './state';
 import { failure, rule } from './workflow-failures';
 import { BillingContext } from './billing-context';
 import { onPurchase, onSetOnDemand, onSetFeature, onSetLowBalanceThreshold, onSetPaymentMethod } from './account-updates';
-import { step, onRetryBlockedStep, planChangeMayRun, once, requireSubscribed } from './execution';
-import { nextDunningRetry, retryUnpaid, applyPaymentSignals } from './payments';
+import { onRetryBlockedStep, planChangeMayRun, once, requireSubscribed } from './execution';
 import { onChangePlan } from './plan-change';
-import { publish } from './read-model';
-import { termEndSteps } from './decisions/term-end';
-import { nextWakeUp } from './decisions/wake-up';
-import { runSteps } from './executor';
-import { waitOutRetention, onCancel, onResume } from './retention';
-import { setUp, onCreate } from './sign-up';
-
-async function run(b: BillingContext): Promise<void> {
-  b.pricing = await b.act('Load the pricing catalog').getPricing();
-  if (b.s.phase === 'setup') {
-    await step(b, () => setUp(b));
-    if ((b.s.phase as Phase) === 'setup_failed') {
-      // Let the create update that is waiting report the failure.
-      await condition(allHandlersFinished);
-      return;
-    }
-  }
-  publish(b);
-  while (b.s.phase !== 'deleted') {
-    if (b.s.phase === 'retention') {
-      if (await waitOutRetention(b)) break;
-    } else if (await waitForTermEnd(b)) break;
-    if (workflowInfo().continueAsNewSuggested) break;
-  }
-  await condition(allHandlersFinished);
-  if (b.s.phase === 'deleted') return;
-  await continueAsNew<typeof workspaceBilling>({ kind: 'continue', state: b.s });
-}
-
-/** Waits for the term end, payment outcomes and dunning retries; true when the run should end. */
-async function waitForTermEnd(b: BillingContext): Promise<boolean> {
-  const wake = nextWakeUp(b.s, false);
-  const ms = wake.at - Date.now();
-  if (ms > 0) {
-    await condition(
-      () =>
-        b.s.pendingPayments.length > 0 ||
-        b.s.collectUnpaid === true ||
-        b.s.phase !== 'subscribed' ||
-        workflowInfo().continueAsNewSuggested,
-      ms,
-      { summary: wake.summary },
-    );
-  }
-  if (b.s.phase !== 'subscribed') return false;
-  if (b.s.pendingPayments.length > 0) await step(b, () => applyPaymentSignals(b));
-  if (b.s.collectUnpaid) await step(b, () => retryUnpaid(b, 'all'));
-  if (nextDunningRetry(b) !== null && nextDunningRetry(b)! <= Date.now()) {
-    await step(b, () => retryUnpaid(b, 'due'));
-  }
-  if (Date.now() >= b.term().end && b.s.phase === 'subscribed') {
-    const ending = b.term();
-    b.endingTerm = true;
-    try {
-      // Planned again on every try: a blocked renewal resumes where it stopped.
-      await step(b, async () => void (await runSteps(b, termEndSteps(b.s, ending))));
-    } finally {
-      b.endingTerm = false;
-    }
-    return true;
-  }
-  return false;
-}
+import { onCancel, onResume } from './retention';
+import { run } from './main-loop';
+import { onCreate } from './sign-up';
 
 function registerHandlers(b: BillingContext): void {
   setHandler(stateQuery, () => ({
