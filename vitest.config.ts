@@ -13,9 +13,9 @@ const postgres = 'test/setup/postgres.ts';
 const stripeMock = 'test/setup/stripe-mock-setup.ts';
 const workflowBundle = 'test/setup/workflow-bundle.ts';
 
-const tier = (name: string, folders: string[], globalSetup: string[]) => ({
+const tier = (name: string, folders: string[], globalSetup: string[], options: { isolate?: boolean } = {}) => ({
   extends: true as const,
-  test: { name, include: folders.map((f) => `test/${f}/**/*.test.ts`), globalSetup },
+  test: { name, include: folders.map((f) => `test/${f}/**/*.test.ts`), globalSetup, ...options },
 });
 
 export default defineConfig({
@@ -25,7 +25,9 @@ export default defineConfig({
     pool: 'forks',
     reporters: ['verbose', './test/setup/summary-reporter.ts'],
     projects: [
-      tier('unit', ['unit'], []),
+      // Pure code: the files share one module cache per worker (a fresh process
+      // per file cost seconds of start-up, many times what the tests take).
+      tier('unit', ['unit'], [], { isolate: false }),
       tier('workflow', ['workflow'], [postgres, workflowBundle]),
       tier('integration', ['activities', 'api'], [postgres, stripeMock, workflowBundle]),
       tier('e2e', ['e2e'], [postgres, workflowBundle]),
