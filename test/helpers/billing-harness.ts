@@ -3,6 +3,7 @@
 // database and the Stripe-compatible sandbox over HTTP. Free of vitest, so
 // scripts (benchmarks) use it as the workflow tests do (test/helpers/billing-env.ts).
 // A CommonJS package: Node's ESM loader (scripts run by tsx) sees only its default export.
+import { WorkflowNotFoundError } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleOption } from '@temporalio/worker';
@@ -19,7 +20,7 @@ import { createStripeClient } from '../../src/payments/stripe-client';
 import { StripeSandbox, type StripeSandboxOptions } from '../../src/stripe-sandbox/server';
 import { BillingWorkflows } from '../../src/temporal/billing-client';
 import { workflowsPath } from '../../src/temporal/worker';
-import type { WorkspaceBillingView } from '../../workflows/definitions';
+import { workflowIdFor, type WorkspaceBillingView } from '../../workflows/definitions';
 import { billingSearchAttributes } from '../../workflows/search-attributes';
 import { bundleWorkflows, createTimeSkippingEnv } from './temporal';
 
@@ -50,9 +51,19 @@ export interface BillingHarnessOptions {
   workflowBundle?: WorkflowBundleOption;
 }
 
+/** The API's workflow client, noting every workspace a test creates (BillingHarness.endWorkspaces ends them). */
+class NotingWorkflows extends BillingWorkflows {
+  readonly created = new Set<string>();
+
+  override createWorkspace(req: CreateWorkspaceRequest, opts: { anchorAt?: number } = {}) {
+    this.created.add(req.id);
+    return super.createWorkspace(req, opts);
+  }
+}
+
 export class BillingHarness {
   readonly taskQueue = `billing-test-${process.pid}`;
-  readonly workflows: BillingWorkflows;
+  readonly workflows: NotingWorkflows;
   readonly outboxDir = mkdtempSync(path.join(os.tmpdir(), 'invoice-outbox-'));
   private worker: Worker | null = null;
   private workerRun: Promise<void> | null = null;
@@ -65,7 +76,7 @@ export class BillingHarness {
     readonly sandbox: StripeSandbox,
     private readonly stickyCache: boolean,
   ) {
-    this.workflows = new BillingWorkflows(env.client, this.taskQueue);
+    this.workflows = new NotingWorkflows(env.client, this.taskQueue);
   }
 
   static async create(opts: BillingHarnessOptions): Promise<BillingHarness> {
@@ -124,6 +135,24 @@ export class BillingHarness {
 
   now(): Promise<number> {
     return this.env.currentTimeMs();
+  }
+
+  /**
+   * Terminates the workflows of the workspaces created so far that still run.
+   * The tests of a file share one virtual clock: without this, every later
+   * time skip also runs the renewals and dunning retries of earlier tests'
+   * workspaces (each a series of workflow tasks), several times the work of
+   * the test itself, and slow tests time out on a loaded machine.
+   */
+  async endWorkspaces(): Promise<void> {
+    for (const id of this.workflows.created) {
+      try {
+        await this.env.client.workflow.getHandle(workflowIdFor(id)).terminate('the test that created it has finished');
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err; // ended already (purged, refused sign-up)
+      }
+    }
+    this.workflows.created.clear();
   }
 
   /** Advances virtual time to `at` (timers fire on the way). */

@@ -1,6 +1,6 @@
 // The seed documents' examples, run through the real workflow on the
 // time-skipping server with real Postgres and the Stripe-compatible sandbox.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { addMonthsClamped, termContaining } from '../../src/domain/terms';
 import { CodedError } from '../../src/domain/failure-codes';
 import { BillingTestEnv, DAY } from '../helpers/billing-env';
@@ -8,6 +8,10 @@ import { BillingTestEnv, DAY } from '../helpers/billing-env';
 let t: BillingTestEnv;
 beforeAll(async () => {
   t = await BillingTestEnv.create();
+});
+// Each test's workspaces end with it: later time skips run only the next test's renewals.
+afterEach(async () => {
+  await t.endWorkspaces();
 });
 afterAll(async () => {
   await t?.teardown();
