@@ -43,9 +43,11 @@ async function runStep(b: BillingContext, step: Step, c: Carried): Promise<void>
       c.overage = await b.act(summary).overageUsed({ workspaceId: b.id, termIndex: step.termIndex });
       return;
     }
-    case 'issue-renewal-invoice':
-      c.invoice = await issueBaseInvoice(b, step.term, { overageCredits: c.overage, previous: step.previous });
+    case 'issue-base-invoice': {
+      const { term, previous, plan, key } = step;
+      c.invoice = await issueBaseInvoice(b, term, { overageCredits: c.overage, previous, plan, key });
       return;
+    }
     case 'issue-final-invoice': {
       if (c.overage <= 0) return;
       const { term } = step;

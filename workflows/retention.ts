@@ -2,20 +2,18 @@
 // during retention (unpaid invoices collected first).
 import { condition, patched, workflowInfo } from '@temporalio/workflow';
 import type { EnterpriseTerms } from '../src/domain/pricing';
-import { addMonthsClamped, type Term } from '../src/domain/terms';
 import { resolvePlan } from '../src/domain/workspace';
 import { FailureCodes, type CancelResult } from './definitions';
 import { RETENTION_COLLECTS_DEBT } from './patches';
-import { type Phase, type WorkspaceState } from './state';
+import type { Phase } from './state';
 import { failure, rule } from './workflow-failures';
 import type { BillingContext } from './billing-context';
 import { cancelSteps, purgeSteps, withdrawCancellationSteps } from './decisions/cancellation';
+import { owesBeforeResubscribing, resubscribeRefusal, resubscribeSteps } from './decisions/resubscribe';
 import { nextWakeUp } from './decisions/wake-up';
 import { runSteps } from './executor';
 import { step } from './execution';
-import { charge, voidUnpaid, finalize, nextDunningRetry, retryUnpaid, applyPaymentSignals } from './payments';
-import { sync } from './read-model';
-import { issueBaseInvoice, openTerm } from './term-activities';
+import { nextDunningRetry, retryUnpaid, applyPaymentSignals } from './payments';
 
 /**
  * Retention: purge at its end unless someone subscribes again; true when the
@@ -55,47 +53,11 @@ export async function waitOutRetention(b: BillingContext): Promise<boolean> {
 export async function resubscribe(b: BillingContext, plan: string, enterprise: EnterpriseTerms | null, requestId: string): Promise<void> {
   const terms = rule(() => resolvePlan(b.pricing!, plan, enterprise));
   const collects = patched(RETENTION_COLLECTS_DEBT);
-  const owes = collects && b.s.unpaid.length > 0;
-  if (terms.monthlyPriceCents > 0 && !b.s.paymentMethod) {
-    throw failure(FailureCodes.paymentMethodRequired, `plan '${plan}' costs money: set a payment method first`);
-  }
-  if (owes && !b.s.paymentMethod) {
-    throw failure(FailureCodes.paymentMethodRequired, 'unpaid invoices must be paid before subscribing again: set a payment method first');
-  }
-  if (owes) await collectUnpaidBeforeResubscribing(b);
-  const termIndex = b.s.termIndex + 1;
-  const anchor = Date.now();
-  const term: Term = { index: termIndex, start: anchor, end: addMonthsClamped(anchor, 1) };
-  const invoice = await issueBaseInvoice(b, term, {
-    plan: { plan, priceCents: terms.monthlyPriceCents },
-    key: collects ? `resubscribe:${b.id}:${requestId}` : undefined,
-  });
-  if (invoice && invoice.totalCents > 0) {
-    const reason = await charge(b, invoice, 1);
-    if (reason !== null) {
-      await voidUnpaid(b, invoice, reason);
-      throw failure(FailureCodes.paymentFailed, `payment failed: ${reason}`, { reason, invoiceId: invoice.id });
-    }
-  }
-  Object.assign(b.s, {
-    plan,
-    enterprise,
-    planCredits: terms.monthlyCredits,
-    planPriceCents: terms.monthlyPriceCents,
-    anchor,
-    anchorTermIndex: termIndex,
-    termIndex,
-    status: 'active',
-    phase: 'subscribed',
-    cancelAt: null,
-    retentionUntil: null,
-    scheduledChange: null,
-    // Collected above since RETENTION_COLLECTS_DEBT; older code wrote the debt off here.
-    ...(collects ? {} : { unpaid: [] }),
-  } satisfies Partial<WorkspaceState>);
-  await openTerm(b, b.term());
-  if (invoice) await finalize(b, invoice);
-  await sync(b, 'Re-subscribed during retention: purge stopped, new anchor');
+  const refusal = resubscribeRefusal(b.s, plan, terms, collects);
+  if (refusal) throw failure(refusal.code, refusal.message);
+  if (owesBeforeResubscribing(b.s, collects)) await collectUnpaidBeforeResubscribing(b);
+  // Anchored when the debt is settled: the new subscription starts now.
+  await runSteps(b, resubscribeSteps(b.s, { plan, enterprise, terms, requestId }, Date.now(), collects));
 }
 
 /** Retries every unpaid invoice with the card on file now; what stays unpaid refuses the re-subscription with the amount due. */

@@ -16,10 +16,10 @@ describe('renewal steps', () => {
   it('adopt the next term, open it, read the ending term overage, bill, charge (decline: dunning), deliver, sync', () => {
     const s = subscribedState({ termIndex: 2 });
     const steps = renewalSteps(s, 3);
-    expect(kinds(steps)).toEqual(['adopt-next-term', 'open-term', 'read-overage', 'issue-renewal-invoice', 'charge', 'finalize-invoice', 'sync']);
+    expect(kinds(steps)).toEqual(['adopt-next-term', 'open-term', 'read-overage', 'issue-base-invoice', 'charge', 'finalize-invoice', 'sync']);
     expect(steps).toContainEqual({ kind: 'open-term', term: termOf(s, 3) });
     expect(steps).toContainEqual({ kind: 'read-overage', termIndex: 2, final: false });
-    expect(steps).toContainEqual({ kind: 'issue-renewal-invoice', term: termOf(s, 3), previous: termOf(s, 2) });
+    expect(steps).toContainEqual({ kind: 'issue-base-invoice', term: termOf(s, 3), previous: termOf(s, 2) });
     expect(steps).toContainEqual({ kind: 'charge', onDecline: { then: 'record-unpaid', kind: 'renewal' } });
     expect(steps.at(-1)).toEqual({ kind: 'sync', summary: 'Renewed into term 3' });
   });

@@ -9,7 +9,19 @@ import type { WorkspaceState } from '../state';
 export type StatePatch = Partial<
   Pick<
     WorkspaceState,
-    'plan' | 'enterprise' | 'planCredits' | 'planPriceCents' | 'scheduledChange' | 'status' | 'phase' | 'cancelAt' | 'retentionUntil'
+    | 'plan'
+    | 'enterprise'
+    | 'planCredits'
+    | 'planPriceCents'
+    | 'scheduledChange'
+    | 'status'
+    | 'phase'
+    | 'cancelAt'
+    | 'retentionUntil'
+    | 'anchor'
+    | 'anchorTermIndex'
+    | 'termIndex'
+    | 'unpaid'
   >
 >;
 
@@ -26,8 +38,11 @@ export type Step =
   /** Opens `term` with the plan in force when the step runs (grants its credits). */
   | { kind: 'open-term'; term: Term }
   | { kind: 'read-overage'; termIndex: number; final: boolean }
-  /** The term's in-advance invoice (base fee of the plan in force, plus the overage read); none when both are 0. */
-  | { kind: 'issue-renewal-invoice'; term: Term; previous: Term }
+  /**
+   * The term's in-advance invoice: base fee of `plan` (default: the plan in force when the step runs) plus
+   * the overage read of `previous`; none when both are 0. `key` defaults to the term's renewal key.
+   */
+  | { kind: 'issue-base-invoice'; term: Term; previous?: Term; plan?: { plan: string; priceCents: number }; key?: string }
   /** The final overage invoice of a cancelled subscription; none when no overage was read. */
   | { kind: 'issue-final-invoice'; term: Term }
   /** An upgrade's prorated invoice, keyed by the next sale number. */

@@ -27,7 +27,7 @@ export function renewalSteps(s: TermEndState, target: number): Steps {
     ...(s.termIndex < target ? [{ kind: 'adopt-next-term' as const, target }] : []),
     { kind: 'open-term', term },
     { kind: 'read-overage', termIndex: target - 1, final: false },
-    { kind: 'issue-renewal-invoice', term, previous: termOf(s, target - 1) },
+    { kind: 'issue-base-invoice', term, previous: termOf(s, target - 1) },
     { kind: 'charge', onDecline: { then: 'record-unpaid', kind: 'renewal' } },
     { kind: 'finalize-invoice' },
     { kind: 'sync', summary: `Renewed into term ${target}` },
