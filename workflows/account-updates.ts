@@ -1,59 +1,28 @@
-// Updates that change the account inside its term: credit purchases (rule 8),
-// on-demand settings, features, the low-balance threshold, the card.
+// Updates that change the account inside its term: credit purchases (rule 8,
+// decided by decisions/purchase.ts), on-demand settings, features, the
+// low-balance threshold, the card.
 import { normalizeFeature } from '../src/domain/features';
 import type { OnDemandSettings } from '../src/domain/workspace';
-import { FailureCodes, type LowBalanceSetting, type PurchaseRequest, type PurchaseResult } from './definitions';
+import type { LowBalanceSetting, PurchaseRequest, PurchaseResult } from './definitions';
 import { remember } from './state';
 import { failure } from './workflow-failures';
 import type { BillingContext } from './billing-context';
-import { charge, attachPaymentMethod, voidUnpaid, finalize, nextSaleKey, retryUnpaid } from './payments';
+import { decidePurchase, purchaseKey, purchaseSteps } from './decisions/purchase';
+import { runSteps } from './executor';
+import { attachPaymentMethod, retryUnpaid } from './payments';
 import { sync } from './read-model';
 
 export async function onPurchase(b: BillingContext, req: PurchaseRequest): Promise<PurchaseResult> {
-  if (b.s.phase !== 'subscribed') throw failure(FailureCodes.invalidState, 'the subscription is cancelled: re-subscribe to buy credits');
-  const known = b.s.purchases.find(([k]) => k === req.idempotencyKey)?.[1];
-  if (known && known.credits !== req.credits) {
-    throw failure(FailureCodes.conflict, `idempotencyKey '${req.idempotencyKey}' was used for a purchase of ${known.credits} credits`);
-  }
-  if (known?.result) return known.result;
-  if (!b.s.paymentMethod) throw failure(FailureCodes.paymentMethodRequired, 'buying credits needs a payment method on file');
-  const entry = known ?? { credits: req.credits, attempts: 0, result: null };
-  entry.attempts += 1;
-  remember(b.s.purchases, req.idempotencyKey, entry);
-  const key = `purchase:${b.id}:${req.idempotencyKey}`;
+  const decision = decidePurchase(b.s, req);
+  if (decision.kind === 'refuse') throw failure(decision.code, decision.message);
+  if (decision.kind === 'answered') return decision.result;
   // One invoice per payment attempt: a declined one is voided, a retry with the same key gets a new one.
-  const legacyInvoiceKey = `${key}:${entry.attempts}`;
-  const saleKey = nextSaleKey(b, 'purchase', legacyInvoiceKey);
-  const invoice = await b.act(`Issue invoice for ${req.credits} purchased credits`).issueInvoice({
-    key: saleKey,
-    workspaceId: b.id,
-    kind: 'credit_purchase',
-    // Shown as the term the purchase was made in; the credits themselves never expire.
-    periodStart: b.term().start,
-    periodEnd: b.term().end,
-    issuedAt: Date.now(),
-    purchase: { credits: req.credits },
-  });
-  // Rule 8: credits only after the payment succeeded.
-  const reason = invoice.totalCents > 0 ? await charge(b, invoice, 1) : null;
-  if (reason !== null) {
-    await voidUnpaid(b, invoice, reason);
-    throw failure(FailureCodes.paymentFailed, `purchase payment failed: ${reason}`, { reason, invoiceId: invoice.id });
-  }
-  await b.act(`Grant ${req.credits} purchased credits`).grantPurchasedCredits({
-    workspaceId: b.id,
-    credits: req.credits,
-    // Purchases from histories before sale numbers are granted under their purchase key.
-    key: saleKey === legacyInvoiceKey ? key : saleKey,
-  });
-  await finalize(b, invoice);
-  entry.result = {
-    id: key,
-    credits: req.credits,
-    amountCents: req.credits * b.pricing!.purchase.centsPerCredit,
-    status: 'paid',
-    invoiceId: invoice.id,
-  };
+  const entry = b.s.purchases.find(([k]) => k === req.idempotencyKey)?.[1] ?? { credits: req.credits, attempts: 0, result: null };
+  entry.attempts = decision.attempt;
+  remember(b.s.purchases, req.idempotencyKey, entry);
+  const done = await runSteps(b, purchaseSteps(b.s, req, decision.attempt));
+  const amountCents = req.credits * b.pricing!.purchase.centsPerCredit;
+  entry.result = { id: purchaseKey(b.s, req), credits: req.credits, amountCents, status: 'paid', invoiceId: done.invoice!.id };
   return entry.result;
 }
 

@@ -22,12 +22,14 @@ export interface Carried {
   overage: number;
   invoice: InvoiceSummary | null;
   saleKey: string | null;
+  /** The key the sale number replaced (runs from before sale numbers keep it). */
+  legacyKey: string | null;
   balance: Awaited<ReturnType<BillingActivities['getBalances']>> | null;
 }
 
 /** Runs `steps` in order; a failing step stops the plan (the caller's step() retries it from a new plan). */
 export async function runSteps(b: BillingContext, steps: Steps): Promise<Carried> {
-  const carried: Carried = { overage: 0, invoice: null, saleKey: null, balance: null };
+  const carried: Carried = { overage: 0, invoice: null, saleKey: null, legacyKey: null, balance: null };
   for (const s of steps) await runStep(b, s, carried);
   return carried;
 }
@@ -82,6 +84,28 @@ async function runStep(b: BillingContext, step: Step, c: Carried): Promise<void>
           at: Date.now(),
         },
       });
+      return;
+    }
+    case 'issue-purchase-invoice': {
+      const { credits, term } = step;
+      c.legacyKey = step.legacyKey;
+      c.saleKey = nextSaleKey(b, 'purchase', step.legacyKey);
+      c.invoice = await b.act(`Issue invoice for ${credits} purchased credits`).issueInvoice({
+        key: c.saleKey,
+        workspaceId: b.id,
+        kind: 'credit_purchase',
+        // Shown as the term the purchase was made in; the credits themselves never expire.
+        periodStart: term.start,
+        periodEnd: term.end,
+        issuedAt: Date.now(),
+        purchase: { credits },
+      });
+      return;
+    }
+    case 'grant-purchased-credits': {
+      // Purchases from runs before sale numbers are granted under their purchase key.
+      const key = c.saleKey === c.legacyKey ? step.purchaseKey : c.saleKey!;
+      await b.act(`Grant ${step.credits} purchased credits`).grantPurchasedCredits({ workspaceId: b.id, credits: step.credits, key });
       return;
     }
     case 'charge':

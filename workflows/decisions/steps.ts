@@ -47,6 +47,10 @@ export type Step =
   | { kind: 'issue-final-invoice'; term: Term }
   /** An upgrade's prorated invoice, keyed by the next sale number. */
   | { kind: 'issue-upgrade-invoice'; from: { plan: string; priceCents: number }; to: { plan: string; priceCents: number }; term: Term; legacyKey: string }
+  /** A credit purchase's invoice, keyed by the next sale number (`legacyKey` in runs from before sale numbers). */
+  | { kind: 'issue-purchase-invoice'; credits: number; term: Term; legacyKey: string }
+  /** The purchased credits, keyed like the invoice (by `purchaseKey` in runs from before sale numbers). */
+  | { kind: 'grant-purchased-credits'; credits: number; purchaseKey: string }
   /** Charges the invoice issued (attempt 1) when it has an amount. */
   | { kind: 'charge'; onDecline: OnDecline }
   | { kind: 'finalize-invoice' }
