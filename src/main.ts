@@ -15,6 +15,7 @@ import { setUpPayments } from './payments/stripe-setup';
 import { startService } from './service';
 import { toolPaths } from './state-dir';
 import { startDevServer } from './temporal/dev-server';
+import { workspaceSearchTemplate } from './temporal/ui-links';
 import { installTemporalRuntime } from './temporal/runtime';
 
 const log = pino({ name: 'billing' });
@@ -41,7 +42,7 @@ async function main() {
   stops.unshift(['postgres pool', () => pool.end()]);
 
   let temporalAddress = config.temporal.address;
-  let uiUrl: string | undefined;
+  let uiUrl = config.temporal.uiUrl;
   if (!temporalAddress) {
     const cli = toolPaths().temporalCli;
     if (!cli) throw new Error('the Temporal CLI is not installed: run `npm run tools` or set TEMPORAL_ADDRESS');
@@ -54,7 +55,7 @@ async function main() {
     });
     stops.unshift(['temporal dev server', () => dev.stop()]);
     temporalAddress = dev.address;
-    uiUrl = dev.uiUrl;
+    uiUrl = config.temporal.uiUrl ?? dev.uiUrl;
   }
 
   const payments = await setUpPayments(config);
@@ -79,9 +80,9 @@ async function main() {
     temporalMetricsUrl: metricsUrl,
   });
   stops.unshift(['service (http, dispatcher, worker drain)', () => service.stop()]);
-  await service.app.listen({ port: config.port, host: '0.0.0.0' });
+  await service.app.listen({ port: config.port, host: config.host });
 
-  const api = `http://127.0.0.1:${config.port}`;
+  const api = config.localApiUrl;
   console.log(
     [
       '',
@@ -91,7 +92,8 @@ async function main() {
       `  Health       ${api}/healthz`,
       `  Metrics      ${api}/metrics`,
       `  Temporal     ${temporalAddress} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`,
-      `  Temporal UI  ${uiUrl ?? '(external Temporal: use its own UI)'}`,
+      `  Temporal UI  ${uiUrl ?? '(external Temporal: use its own UI, or set TEMPORAL_UI_URL)'}`,
+      ...(uiUrl ? [`  Workspace    ${workspaceSearchTemplate(uiUrl, config.temporal.namespace)} (replace <id>)`] : []),
       ...payments.banner,
       `  Invoices     PDFs delivered to ${config.invoiceOutboxDir}`,
       `  API token    ${tokens.api}`,
