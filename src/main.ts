@@ -31,7 +31,7 @@ async function main() {
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
     const port = config.embeddedPostgresPort;
-    const pg = await startEmbeddedPostgres({ dataDir: path.join(config.stateDir, 'postgres'), port, persistent: true });
+    const pg = await startEmbeddedPostgres({ dataDir: path.join(config.stateDir, 'postgres'), port, persistent: true, onOutsideStop: partStopped });
     stops.unshift(['postgres', () => pg.stop()]);
     databaseUrl = pg.adminUrl;
     log.info({ port }, 'embedded Postgres started');
@@ -52,6 +52,7 @@ async function main() {
       port: config.temporal.devPort,
       uiPort: config.temporal.uiPort,
       namespace: config.temporal.namespace,
+      onOutsideStop: partStopped,
     });
     stops.unshift(['temporal dev server', () => dev.stop()]);
     temporalAddress = dev.address;
@@ -132,7 +133,16 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 // Started by scripts/start.mjs (npm start) with an IPC channel: stop when that launcher is gone.
-process.on('disconnect', () => void shutdown(0));
+process.on('disconnect', () => {
+  log.info('the launcher is gone: stopping');
+  void shutdown(0);
+});
+/** A part we started was stopped by someone else (a signal to Postgres or the dev server): stop the rest in order. */
+function partStopped(why: string) {
+  if (stopping) return;
+  log.warn(`${why}: stopping everything`);
+  void shutdown(0);
+}
 main().catch((err: unknown) => {
   log.error({ err }, 'start-up failed');
   void shutdown(1);

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, metricSample, workspaceBody } from '../helpers/http';
-import { launch, portOpen, startEnv, type Started, type StartEnv } from '../helpers/npm-start';
+import { launch, portOpen, startEnv, STOP_ORDER, type Started, type StartEnv } from '../helpers/npm-start';
 import { uniqueId } from '../helpers/workspaces';
 
 let started: Started;
@@ -79,15 +79,7 @@ describe('npm start on a fresh state folder', () => {
     expect((await started.exited).code).toBe(0);
     output = started.output();
     const stopped = [...output.matchAll(/"msg":"([^"]+) stopped"/g)].map((m) => m[1]);
-    expect(stopped).toEqual([
-      'service (http, dispatcher, worker drain)',
-      'worker connection',
-      'temporal client',
-      'stripe sandbox',
-      'temporal dev server',
-      'postgres pool',
-      'postgres',
-    ]);
+    expect(stopped).toEqual(STOP_ORDER);
     expect(output.match(/.*(failed to stop|terminating connection).*/g) ?? []).toEqual([]);
     // A clean Postgres shutdown removes its pid file; nothing listens any more.
     expect(existsSync(path.join(state, 'postgres', 'postmaster.pid'))).toBe(false);

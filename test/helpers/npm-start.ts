@@ -81,6 +81,17 @@ export async function launch(env: NodeJS.ProcessEnv, how: 'npm' | 'launcher'): P
   return { child, output: () => output, banner, exited };
 }
 
+/** What src/main.ts stops at the end, in this order. */
+export const STOP_ORDER = [
+  'service (http, dispatcher, worker drain)',
+  'worker connection',
+  'temporal client',
+  'stripe sandbox',
+  'temporal dev server',
+  'postgres pool',
+  'postgres',
+];
+
 export const portOpen = (port: number) =>
   new Promise<boolean>((resolve) => {
     const s = net.connect(port, '127.0.0.1');
