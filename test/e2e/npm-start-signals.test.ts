@@ -89,5 +89,5 @@ describe('a signal to any process of npm start stops everything', () => {
     const steps = [...running.output().matchAll(/"msg":"(.+?) (?:stopped|failed to stop)"/g)].map((m) => m[1]);
     expect(steps).toEqual(STOP_ORDER);
     running = undefined;
-  });
+  }, 300_000); // a start and a stop on a loaded machine
 });
