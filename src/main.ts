@@ -10,7 +10,7 @@ import { loadPricing } from './config/pricing';
 import { resolveTokens } from './config/tokens';
 import { startEmbeddedPostgres } from './db/embedded-postgres';
 import { migrateUp } from './db/migrate';
-import { createPool } from './db/pool';
+import { createPool, endPool } from './db/pool';
 import { setUpPayments } from './payments/stripe-setup';
 import { startService } from './service';
 import { toolPaths } from './state-dir';
@@ -39,7 +39,7 @@ async function main() {
   const applied = await migrateUp(databaseUrl);
   log.info({ applied }, 'migrations applied');
   const pool = createPool(databaseUrl);
-  stops.unshift(['postgres pool', () => pool.end()]);
+  stops.unshift(['postgres pool', () => endPool(pool)]);
 
   let temporalAddress = config.temporal.address;
   let uiUrl = config.temporal.uiUrl;
