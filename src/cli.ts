@@ -1,14 +1,16 @@
 #!/usr/bin/env -S npx tsx
 // Ops CLI: `npm run cli -- <command>`. Talks to the HTTP API (token from
 // BILLING_API_TOKEN or the state folder) and, for listing, to Temporal
-// visibility. Tables for people, --json for scripts.
+// visibility, at the addresses `npm start` uses with the same environment
+// (src/config/addresses.ts). Tables for people, --json for scripts.
 import { Client, Connection } from '@temporalio/client';
 import { Command } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { cell, fieldRows, invoiceRow } from './cli/readable';
+import { resolveAddresses } from './config/addresses';
 import { MAX_HISTORY_PAGE } from './http/schemas/usage';
-import { stateDir } from './state-dir';
-import { workflowIdFor } from '../workflows/definitions';
+import { workspaceSearchUrl, workspaceWorkflowUrl } from './temporal/ui-links';
 
 interface Globals {
   json?: boolean;
@@ -16,13 +18,14 @@ interface Globals {
   token?: string;
   temporal: string;
   namespace: string;
-  ui: string;
+  ui?: string;
+  stateDir: string;
 }
 
 function token(g: Globals): string {
   if (g.token) return g.token;
   if (process.env.BILLING_API_TOKEN) return process.env.BILLING_API_TOKEN;
-  const file = path.join(stateDir(), 'tokens.json');
+  const file = path.join(g.stateDir, 'tokens.json');
   if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { api: string }).api;
   throw new Error('no API token: pass --token or set BILLING_API_TOKEN');
 }
@@ -60,38 +63,64 @@ function output(g: Globals, data: unknown, rows?: Array<Record<string, unknown>>
     return;
   }
   const cols = Object.keys(rows[0]!);
-  const cell = (v: unknown) => (v === null || v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v));
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
   console.log(line(cols.map((c) => c.toUpperCase())));
   for (const r of rows) console.log(line(cols.map((c) => cell(r[c]))));
 }
 
-const kv = (obj: Record<string, unknown>) => Object.entries(obj).map(([field, value]) => ({ field, value }));
+const kv = fieldRows;
 
 export function buildCli(): Command {
+  const at = resolveAddresses();
   const program = new Command('billing')
     .description('Ops CLI of the credit billing orchestrator')
     .option('--json', 'machine-readable JSON output')
-    .option('--api <url>', 'API base URL', process.env.BILLING_API_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`)
+    .option('--api <url>', 'API base URL (BILLING_API_URL, else HOST and PORT)', at.apiUrl)
     .option('--token <token>', 'API bearer token (default: BILLING_API_TOKEN or the state folder)')
-    .option('--temporal <address>', 'Temporal frontend', process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233')
-    .option('--namespace <ns>', 'Temporal namespace', process.env.TEMPORAL_NAMESPACE ?? 'default')
-    .option('--ui <url>', 'Temporal UI base URL', process.env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233');
+    .option('--temporal <address>', 'Temporal frontend (TEMPORAL_ADDRESS, else TEMPORAL_DEV_PORT)', at.temporal.address)
+    .option('--namespace <ns>', 'Temporal namespace', at.temporal.namespace)
+    .option('--ui <url>', 'Temporal UI base URL (TEMPORAL_UI_URL, else TEMPORAL_UI_PORT)', at.temporal.uiUrl)
+    .option('--state-dir <dir>', 'state folder holding tokens.json (BILLING_STATE_DIR)', at.stateDir);
   const g = () => program.opts<Globals>();
 
   program
     .command('show <workspaceId>')
-    .description('state, balance, term, open invoices and the workflow UI link')
+    .description('state, balance, term, overage, open invoices and the Temporal UI links')
     .action(async (id: string) => {
       const ws = await apiJson(g(), 'GET', `/v1/workspaces/${encodeURIComponent(id)}`);
       const inv = (await apiJson(g(), 'GET', `/v1/workspaces/${encodeURIComponent(id)}/invoices`)) as { invoices?: Array<Record<string, unknown>> };
       const open = (inv.invoices ?? []).filter((i) => i.status !== 'paid' && i.status !== 'void');
-      const ui = `${g().ui}/namespaces/${g().namespace}/workflows/${encodeURIComponent(workflowIdFor(id))}`;
-      if (g().json) return output(g(), { workspace: ws, openInvoices: open, workflowUrl: ui });
-      output(g(), ws, kv({ ...ws, workflowUrl: ui }));
+      const { ui, namespace } = g();
+      const links = ui
+        ? { workspaceUrl: workspaceSearchUrl(ui, namespace, id), workflowUrl: workspaceWorkflowUrl(ui, namespace, id) }
+        : { workspaceUrl: '(no Temporal UI: pass --ui or set TEMPORAL_UI_URL)' };
+      if (g().json) return output(g(), { workspace: ws, openInvoices: open, ...links });
+      output(g(), ws, [...fieldRows(ws), ...Object.entries(links).map(([field, value]) => ({ field, value }))]);
       console.log('\nOpen invoices:');
-      output(g(), open, open.map((i) => ({ id: i.id, number: i.number, kind: i.kind, status: i.status, totalCents: i.totalCents })));
+      output(g(), open, open.map(invoiceRow));
+    });
+
+  program
+    .command('invoices <workspaceId>')
+    .description("a workspace's invoices, newest first")
+    .option('--limit <n>', 'at most this many', '100')
+    .action(async (id: string, opts: { limit: string }) => {
+      const q = new URLSearchParams({ limit: opts.limit });
+      const r = (await apiJson(g(), 'GET', `/v1/workspaces/${encodeURIComponent(id)}/invoices?${q}`)) as { invoices: Array<Record<string, unknown>> };
+      output(g(), r.invoices, r.invoices.map(invoiceRow));
+    });
+
+  program
+    .command('invoice <invoice>')
+    .description('one invoice (by number INV-YYYY-NNNNNN or id) with its lines')
+    .action(async (invoice: string) => {
+      const r = await apiJson(g(), 'GET', `/v1/invoices/${encodeURIComponent(invoice)}`);
+      if (g().json) return output(g(), r);
+      const { lines, ...header } = r as { lines: Array<Record<string, unknown>> };
+      output(g(), r, kv(header));
+      console.log('\nLines:');
+      output(g(), lines, lines);
     });
 
   program
@@ -163,9 +192,9 @@ export function buildCli(): Command {
     });
 
   program
-    .command('invoice-pdf <invoiceId>')
-    .description('download an invoice PDF')
-    .option('-o, --out <file>', 'output file (default: <invoiceId>.pdf)')
+    .command('invoice-pdf <invoice>')
+    .description('download an invoice PDF (by number INV-YYYY-NNNNNN or id)')
+    .option('-o, --out <file>', 'output file (default: <invoice>.pdf)')
     .action(async (invoiceId: string, opts: { out?: string }) => {
       const res = await api(g(), 'GET', `/v1/invoices/${encodeURIComponent(invoiceId)}/pdf`);
       const file = opts.out ?? `${invoiceId}.pdf`;

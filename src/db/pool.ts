@@ -30,6 +30,25 @@ export function createPool(connectionString: string, max = 20, opts: PoolOptions
   return pool;
 }
 
+/**
+ * Ends the pool and waits until its connections are closed: pg-pool's end()
+ * resolves once it has asked each client to end, before their sockets close,
+ * so a Postgres stopped right after would kill connections still closing.
+ */
+export async function endPool(pool: pg.Pool, timeoutMs = 5_000): Promise<void> {
+  let open = pool.totalCount;
+  const closed = new Promise<void>((resolve) => {
+    if (open === 0) resolve();
+    pool.on('remove', () => {
+      if (--open <= 0) resolve();
+    });
+  });
+  await pool.end();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
+}
+
 /** Runs `fn` in one transaction, rolling back on any error. */
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();

@@ -256,14 +256,19 @@ export async function issueInvoice(
   }
 }
 
-export async function getInvoice(db: Db, id: string): Promise<StoredInvoice | null> {
-  const { rows } = await db.query<InvoiceRow>(`SELECT ${INVOICE_COLUMNS} FROM invoices WHERE id = $1`, [id]);
+export const getInvoice = (db: Db, id: string) => invoiceWhere(db, 'id', id);
+
+/** By the number printed on it (INV-<year>-<6 digits>), unique across years. */
+export const getInvoiceByNumber = (db: Db, number: string) => invoiceWhere(db, 'number', number);
+
+async function invoiceWhere(db: Db, column: 'id' | 'number', value: string): Promise<StoredInvoice | null> {
+  const { rows } = await db.query<InvoiceRow>(`SELECT ${INVOICE_COLUMNS} FROM invoices WHERE ${column} = $1`, [value]);
   const row = rows[0];
   if (!row) return null;
   const { rows: lines } = await db.query<LineRow>(
     `SELECT kind, description, quantity, unit_amount_cents, amount_cents, period_start, period_end
      FROM invoice_lines WHERE invoice_id = $1 ORDER BY position`,
-    [id],
+    [row.id],
   );
   return toInvoice(row, lines);
 }

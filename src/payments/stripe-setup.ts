@@ -34,7 +34,7 @@ export async function setUpPayments(config: AppConfig): Promise<PaymentsSetup> {
   const sandbox = await StripeSandbox.start({
     port: config.stripe.sandboxPort,
     stateFile: path.join(config.stateDir, 'stripe-sandbox.json'),
-    webhook: { url: `http://127.0.0.1:${config.port}/v1/stripe/webhook`, secret: webhookSecret },
+    webhook: { url: `${config.localApiUrl}/v1/stripe/webhook`, secret: webhookSecret },
   });
   return {
     stripe: createStripeClient({ secretKey: 'sk_test_local_sandbox', apiBase: sandbox.url }),

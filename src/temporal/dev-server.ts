@@ -38,6 +38,8 @@ export async function startDevServer(opts: {
   namespace: string;
   /** Custom search attributes to create at start (name -> type); ours by default. */
   searchAttributes?: Record<string, string>;
+  /** Called when the server exits while stop() was not called (a signal to it, a crash). */
+  onOutsideStop?: (why: string) => void;
 }): Promise<DevServer> {
   const dir = path.join(opts.stateDir, 'temporal');
   mkdirSync(dir, { recursive: true });
@@ -55,7 +57,11 @@ export async function startDevServer(opts: {
   // Never leave a dev server behind when this process ends without stopping it (a crash, process.exit).
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
-  child.once('exit', () => process.removeListener('exit', killOnExit));
+  let stopping = false;
+  child.once('exit', (code, signal) => {
+    process.removeListener('exit', killOnExit);
+    if (!stopping) opts.onOutsideStop?.(`Temporal dev server exited (${signal ?? code})`);
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   await waitForPort(opts.port, 60_000, () =>
@@ -66,7 +72,8 @@ export async function startDevServer(opts: {
     address: `127.0.0.1:${opts.port}`,
     uiUrl: `http://127.0.0.1:${opts.uiPort}`,
     stop: async () => {
-      if (child.exitCode !== null) return;
+      stopping = true;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const done = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await Promise.race([done, sleep(10_000).then(() => child.kill('SIGKILL'))]);

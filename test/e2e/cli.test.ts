@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { projectRoot } from '../../src/state-dir';
-import { workflowIdFor } from '../../workflows/definitions';
+import { workspaceSearchUrl, workspaceWorkflowUrl } from '../../src/temporal/ui-links';
 import { apiClient, usageBody, workspaceBody, type ApiCall } from '../helpers/http';
 import { startStack, type Stack } from '../helpers/stack';
 import { uniqueId } from '../helpers/workspaces';
@@ -61,21 +61,33 @@ async function cliJson(...args: string[]) {
   return JSON.parse(r.stdout);
 }
 
-const uiLink = (ws: string) => `${stack.temporal.uiUrl}/namespaces/default/workflows/${encodeURIComponent(workflowIdFor(ws))}`;
+const uiLink = (ws: string) => workspaceWorkflowUrl(stack.temporal.uiUrl, 'default', ws);
+const searchLink = (ws: string) => workspaceSearchUrl(stack.temporal.uiUrl, 'default', ws);
+/** The value of a `field   value` row of a human table. */
+const field = (stdout: string, name: string) => stdout.split('\n').find((l) => l.startsWith(`${name} `))?.replace(/^\S+\s+/, '');
 
 describe('ops CLI against the running service', () => {
-  it('show: the workspace, its open invoices and its Temporal UI link', async () => {
+  it('show: the workspace in words (term, balance by bucket, overage), its open invoices and its Temporal UI links', async () => {
     const [human, json] = await Promise.all([cli('show', id), cliJson('show', id)]);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/^FIELD\s+VALUE$/m);
-    expect(human.stdout).toMatch(new RegExp(`^id\\s+${id}$`, 'm'));
-    expect(human.stdout).toMatch(/^plan\s+free$/m);
-    expect(human.stdout).toMatch(/^balance\s+\{"plan":22,"purchased":0,"total":22\}$/m);
-    expect(human.stdout.split('\n').find((l) => l.startsWith('workflowUrl '))?.replace(/\s+/, ' ')).toBe(`workflowUrl ${uiLink(id)}`);
-    expect(human.stdout).toMatch(/^lowBalanceThreshold\s+-$/m); // null: the default
+    expect(field(human.stdout, 'id')).toBe(id);
+    expect(field(human.stdout, 'plan')).toBe('free');
+    expect(field(human.stdout, 'balance')).toBe('22 credits (plan 22, purchased 0)');
+    expect(field(human.stdout, 'overage')).toBe('off (0 used)');
+    expect(field(human.stdout, 'term')).toBe(`${json.workspace.term.start} to ${json.workspace.term.end}`);
+    expect(field(human.stdout, 'workspaceUrl')).toBe(searchLink(id));
+    expect(field(human.stdout, 'workflowUrl')).toBe(uiLink(id));
+    expect(field(human.stdout, 'lowBalanceThreshold')).toBe('-'); // null: the default
+    expect(human.stdout.split('Open invoices:')[0]).not.toMatch(/[{}"]/); // no JSON in the table
     expect(human.stdout).toMatch(/Open invoices:\n\(none\)/);
 
-    expect(json).toMatchObject({ workspace: { id, plan: 'free', balance: { plan: 22, purchased: 0, total: 22 } }, openInvoices: [], workflowUrl: uiLink(id) });
+    expect(json).toMatchObject({
+      workspace: { id, plan: 'free', balance: { plan: 22, purchased: 0, total: 22 } },
+      openInvoices: [],
+      workflowUrl: uiLink(id),
+      workspaceUrl: searchLink(id),
+    });
   });
 
   it('purchase and invoice-pdf: buys credits, then downloads the invoice PDF', async () => {
@@ -93,11 +105,35 @@ describe('ops CLI against the running service', () => {
     expect(await cliJson('invoice-pdf', bought.invoiceId, '-o', file)).toEqual({ file });
   });
 
+  it('invoices and invoice: lists a workspace\'s invoices; one invoice and its PDF by number', async () => {
+    const listed = await cliJson('invoices', id);
+    const purchase = listed.find((i: { kind: string }) => i.kind === 'credit_purchase');
+    expect(purchase).toMatchObject({ workspaceId: id, status: 'paid', number: expect.stringMatching(/^INV-\d{4}-\d{6}$/) });
+    const human = await cli('invoices', id);
+    expect(human.stdout).toMatch(/^NUMBER\s+KIND\s+STATUS\s+ISSUEDAT\s+TOTALCENTS\s+ID$/m);
+    expect(human.stdout).toMatch(new RegExp(`^${purchase.number}\\s+credit_purchase\\s+paid\\s+\\S+Z\\s+${purchase.totalCents}\\s+${purchase.id}$`, 'm'));
+
+    expect(await cliJson('invoice', purchase.number)).toEqual(await cliJson('invoice', purchase.id));
+    const one = await cli('invoice', purchase.number);
+    expect(field(one.stdout, 'number')).toBe(purchase.number);
+    expect(field(one.stdout, 'totalCents')).toBe(String(purchase.totalCents));
+    expect(one.stdout).toMatch(/^Lines:\nKIND\s+DESCRIPTION/m);
+
+    const file = path.join(outDir, `${purchase.number}.pdf`);
+    const pdf = await cli('invoice-pdf', purchase.number, '-o', file);
+    expect(pdf.code, pdf.stderr).toBe(0);
+    expect(readFileSync(file).subarray(0, 5).toString('latin1')).toBe('%PDF-');
+
+    const unknown = await cli('invoice', 'INV-1999-000001');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('-> 404 not_found: invoice INV-1999-000001');
+  });
+
   it('plan: upgrades now; cancel and resume answer status and cancelAt', async () => {
     const upgraded = await cli('plan', id, 'pro');
     expect(upgraded.code, upgraded.stderr).toBe(0);
     expect(upgraded.stdout).toMatch(/^effective\s+immediately$/m);
-    expect(upgraded.stdout).toMatch(/^balance\s+\{"plan":100,"purchased":100,"total":200\}$/m);
+    expect(field(upgraded.stdout, 'balance')).toBe('200 credits (plan 100, purchased 100)');
 
     const termEnd = (await call('GET', `/v1/workspaces/${id}`)).body.term.end;
     const cancelled = await cli('cancel', id);

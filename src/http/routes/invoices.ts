@@ -3,7 +3,8 @@
 import Type from 'typebox';
 import type { Pool } from '../../db/pool';
 import { renderInvoicePdf } from '../../invoices/pdf';
-import { getInvoice, listInvoices, loadPdf } from '../../invoices/store';
+import { INVOICE_NUMBER_PATTERN } from '../../domain/invoice-number';
+import { getInvoice, getInvoiceByNumber, listInvoices, loadPdf } from '../../invoices/store';
 import { IS_CREATED_WORKSPACE } from '../../ledger/created-workspace';
 import type { App } from '../app';
 import { notFound } from '../errors';
@@ -14,11 +15,22 @@ export interface InvoiceRoutesDeps {
 }
 
 const WorkspaceParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' }) });
-const InvoiceParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+// An invoice by its id or by the number printed on it (what finance and ops quote).
+const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+const InvoiceParams = Type.Object({
+  id: Type.String({
+    pattern: `^(${UUID}|INV-[0-9]{4}-[0-9]{6})$`,
+    description: 'the invoice id (a uuid) or its number, INV-<year>-<6 digits>',
+    examples: ['INV-2026-000004'],
+  }),
+});
 const ListQuery = Type.Object(
   { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })) },
   { additionalProperties: false },
 );
+
+const findInvoice = (pool: Pool, idOrNumber: string) =>
+  INVOICE_NUMBER_PATTERN.test(idOrNumber) ? getInvoiceByNumber(pool, idOrNumber) : getInvoice(pool, idOrNumber);
 
 export function invoiceRoutes(deps: InvoiceRoutesDeps) {
   return (app: App) => {
@@ -45,7 +57,7 @@ export function invoiceRoutes(deps: InvoiceRoutesDeps) {
       '/v1/invoices/:id',
       { schema: { tags: ['invoices'], summary: 'One invoice with its lines', params: InvoiceParams, response: { 200: InvoiceSchema } } },
       async (req) => {
-        const invoice = await getInvoice(deps.pool, req.params.id);
+        const invoice = await findInvoice(deps.pool, req.params.id);
         if (!invoice) throw notFound(`invoice ${req.params.id}`);
         return invoiceJson(invoice);
       },
@@ -55,7 +67,7 @@ export function invoiceRoutes(deps: InvoiceRoutesDeps) {
       '/v1/invoices/:id/pdf',
       { schema: { tags: ['invoices'], summary: 'The invoice PDF (application/pdf)', params: InvoiceParams } },
       async (req, reply) => {
-        const invoice = await getInvoice(deps.pool, req.params.id);
+        const invoice = await findInvoice(deps.pool, req.params.id);
         if (!invoice) throw notFound(`invoice ${req.params.id}`);
         // The stored PDF when it shows the current status; otherwise (not finalized yet, or
         // paid since) a fresh render of the same document, so a read never waits for delivery.
