@@ -1,0 +1,53 @@
+// What is compared after every command: the HTTP answer with the model's,
+// then (once the workflow is idle) the workspace as the API shows it and the
+// invariants of issue 13 (./invariants.ts).
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isDeepStrictEqual } from 'node:util';
+import type { Answer, BillingModel } from './reference/model';
+import { invariantViolations } from './invariants';
+import type { ModelSystem } from './system';
+
+/** The model side of a run: the reference model and what the commands need to remember. */
+export interface World {
+  m: BillingModel;
+  ws: string;
+  keys: string[];
+  purchaseKeys: string[];
+  /** A Stripe fault window was opened in this sequence (a blocked step is then allowed). */
+  faultWindow: boolean;
+  log: string[];
+}
+
+export class ModelDivergence extends Error {}
+
+export function compareAnswer(w: World, what: string, expected: Answer | Answer[], actual: Answer | Answer[]): void {
+  if (!isDeepStrictEqual(expected, actual)) {
+    throw new ModelDivergence(`${what}: the API answered ${JSON.stringify(actual)}, the model says ${JSON.stringify(expected)}`);
+  }
+}
+
+/** Waits until the workspace's workflow is idle and the API shows what the model expects (activities run in real time). */
+export async function afterCommand(w: World, sys: ModelSystem, what: string): Promise<void> {
+  await sys.restartsDone();
+  const view = w.m.view();
+  // The term is compared while subscribed: it moves at renewal even when nothing else shows it.
+  const expected = view && { ...view, termEnd: w.m.phase === 'subscribed' ? new Date(w.m.term().end).toISOString() : null };
+  let shown: unknown;
+  for (let i = 0; i < 600; i++) {
+    const wf = await sys.workflowActivity(w.ws);
+    const res = await sys.call('GET', `/v1/workspaces/${w.ws}`);
+    shown =
+      res.status === 404
+        ? null
+        : { status: res.body.status, plan: res.body.plan, balance: res.body.balance, termEnd: w.m.phase === 'subscribed' ? res.body.term?.end ?? null : null };
+    const idle = !wf || !wf.running || wf.pendingActivities === 0;
+    const charged = sys.h.sandbox.paymentIntents().filter((p) => p.metadata.workspace_id === w.ws && p.status === 'succeeded').length;
+    if (idle && isDeepStrictEqual(shown, expected) && charged >= w.m.charges) break;
+    await sleep(i < 20 ? 25 : 100);
+  }
+  if (!isDeepStrictEqual(shown, expected)) {
+    throw new ModelDivergence(`after ${what}: the API shows ${JSON.stringify(shown)}, the model says ${JSON.stringify(expected)}`);
+  }
+  const violations = await invariantViolations(sys, w);
+  if (violations.length > 0) throw new ModelDivergence(`after ${what}: invariants broken:\n  ${violations.join('\n  ')}`);
+}
