@@ -21,6 +21,7 @@ export interface World {
 export class ModelDivergence extends Error {}
 
 export function compareAnswer(w: World, what: string, expected: Answer | Answer[], actual: Answer | Answer[]): void {
+  if (process.env.MODEL_VERBOSE) console.log(`    -> ${JSON.stringify(actual)}`);
   if (!isDeepStrictEqual(expected, actual)) {
     throw new ModelDivergence(`${what}: the API answered ${JSON.stringify(actual)}, the model says ${JSON.stringify(expected)}`);
   }

@@ -35,6 +35,8 @@ const newWorld = (): World => ({
 });
 
 async function runSequence(sys: ModelSystem, cmds: Iterable<C.Cmd>): Promise<void> {
+  sys.restartArmed = false;
+  sys.h.sandbox.clearFaults();
   await fc.asyncModelRun(() => ({ model: newWorld(), real: sys }), cmds);
 }
 

@@ -83,6 +83,8 @@ export class BillingModel {
   usageKeys = new Map<string, { body: string; answer: Answer }>();
   /** Purchases the workflow knows (by their idempotencyKey) and the paid ones' answers. */
   purchases = new Map<string, { credits: number; paid: boolean }>();
+  /** Purchase keys and the credits they were first used with. */
+  purchaseKeys = new Map<string, number>();
   /** Successful charges: how many, and their total. */
   charges = 0;
   chargedCents = 0;
@@ -208,9 +210,13 @@ export class BillingModel {
 
   purchase(credits: number, key: string): Answer {
     if (!Number.isInteger(credits) || credits < PURCHASE.min || credits > PURCHASE.max) return refused(422, 'validation_failed');
+    // A purchase key is bound to its request at its first use, whatever the outcome.
+    const bound = this.purchaseKeys.get(key);
+    if (bound !== undefined && bound !== credits) return refused(409, 'idempotency_conflict');
+    this.purchaseKeys.set(key, credits);
     if (this.phase === 'none' || this.phase === 'deleted') return refused(404, 'not_found');
     const known = this.purchases.get(key);
-    if (known?.paid) return known.credits === credits ? ok(201) : refused(409, 'idempotency_conflict');
+    if (known?.paid) return ok(201);
     if (this.phase === 'retention') return refused(409, 'invalid_state');
     if (known && known.credits !== credits) return refused(409, 'conflict');
     if (!this.card) return refused(422, 'payment_method_required');
