@@ -7,8 +7,8 @@ import { checkModel } from './run';
 import { ModelSystem } from './system';
 
 const SEED = Number(process.env.MODEL_SEED ?? 20261203);
-const RUNS = Number(process.env.MODEL_RUNS ?? 6);
-const MAX_COMMANDS = Number(process.env.MODEL_MAX_COMMANDS ?? 10);
+const RUNS = Number(process.env.MODEL_RUNS ?? 15);
+const MAX_COMMANDS = Number(process.env.MODEL_MAX_COMMANDS ?? 12);
 
 let sys: ModelSystem;
 beforeAll(async () => {
