@@ -120,4 +120,14 @@ export default tseslint.config(
     ],
     rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [httpLayer] }] },
   },
+  {
+    // The model checker's reference model is a second opinion: written from the rules, not from the code it checks.
+    files: ['test/model/reference/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/src', '**/src/**', '**/workflows', '**/workflows/**', '**/activities', '**/activities/**'], message: 'The reference model must not import the system it checks (src/, workflows/, activities/).' }] },
+      ],
+    },
+  },
 );

@@ -6,6 +6,7 @@ import { defineConfig } from 'vitest/config';
 //   integration activities, Stripe request shapes and the HTTP API on Postgres
 //   e2e         the whole service as `npm start` runs it (Temporal dev server)
 //   faults      outages, worker crashes, webhook storms
+//   model       random lifecycles against a reference model of the rules (test/model)
 // `npm test` runs them all; `npm run test:<tier>` (or `vitest run --project <tier>`) one.
 // The global setups are shared by the tiers that list them (one Postgres, one
 // stripe-mock, one workflow bundle per run: test/setup/shared-once.ts).
@@ -32,6 +33,7 @@ export default defineConfig({
       tier('integration', ['activities', 'api'], [postgres, stripeMock, workflowBundle]),
       tier('e2e', ['e2e'], [postgres, workflowBundle]),
       tier('faults', ['faults'], [postgres, workflowBundle]),
+      tier('model', ['model'], [postgres, workflowBundle]),
     ],
   },
 });

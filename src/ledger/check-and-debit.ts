@@ -77,7 +77,7 @@ export async function checkAndDebit(pool: Pool, pricing: PricingConfig, request:
   const input = { ...request, feature: normalizeFeature(request.feature) };
   const cost = creditCost(pricing, input.action, input.tokens);
   if (!cost.ok) return refuse(cost.reason === 'unknown_action' ? 'unknown_action' : 'validation_failed', cost.message);
-  if (!cost.billable) return answerNonBillable(pool, input.workspaceId);
+  if (!cost.billable) return answerNonBillable(pool, input.workspaceId, input.idempotencyKey);
   const hash = usageRequestHash(input);
 
   if (!recentlyContended(input.workspaceId)) {
@@ -287,8 +287,12 @@ async function missingBalanceRow(client: PoolClient, workspaceId: string): Promi
   return refuse('workspace_not_ready', `workspace '${workspaceId}' has no open billing term yet; retry shortly`);
 }
 
-/** Non-billable actions cost nothing, write nothing and need no credits (SPEC section 2, rule 14). */
-async function answerNonBillable(pool: Pool, workspaceId: string): Promise<UsageOutcome> {
+/**
+ * Non-billable actions cost nothing, write nothing and need no credits (SPEC
+ * section 2, rule 14). Their key is still bound: one a charged request used
+ * names that request, so this other body under it is a 409 (rule 4).
+ */
+async function answerNonBillable(pool: Pool, workspaceId: string, idempotencyKey: string): Promise<UsageOutcome> {
   const { rows } = await pool.query<{ status: string; plan: number | null; purchased: number | null }>(
     `SELECT w.status, b.plan_balance AS plan, b.purchased_balance AS purchased
      FROM workspaces w LEFT JOIN credit_balances b ON b.workspace_id = w.id WHERE w.id = $1`,
@@ -297,6 +301,10 @@ async function answerNonBillable(pool: Pool, workspaceId: string): Promise<Usage
   const ws = rows[0];
   if (!ws || !isCreatedWorkspace(ws.status)) return refuse('not_found', `workspace '${workspaceId}' was not found`);
   if (ws.status === 'deleted') return refuse('workspace_deleted', `workspace '${workspaceId}' was deleted after its retention period`);
+  const prior = await pool.query({ name: 'usage-prior', text: findPriorRequest, values: [workspaceId, idempotencyKey] });
+  if (prior.rowCount) {
+    return refuse('idempotency_conflict', `idempotency key '${idempotencyKey}' was already used with a different request body`);
+  }
   const plan = ws.plan ?? 0;
   const purchased = ws.purchased ?? 0;
   return {

@@ -237,6 +237,21 @@ describe('check-and-debit: idempotency keys (rule 4)', () => {
     expect(await checkAndDebit(pool, pricing, { ...req, memberId: 'x' })).toMatchObject({ ok: false, code: 'idempotency_conflict' });
   });
 
+  it('a non-billable request under the key of a charged one -> 409 idempotency_conflict, not a 200 (found by the model checker)', async () => {
+    const ws = await createTestWorkspace(pool, { planCredits: 25 });
+    const req = request(ws);
+    await checkAndDebit(pool, pricing, req);
+    const before = await countRows(pool, ws);
+    for (const action of ['browse_schema', 'view_liveboard']) {
+      expect(await checkAndDebit(pool, pricing, { ...req, action })).toMatchObject({ ok: false, code: 'idempotency_conflict' });
+    }
+    expect(await checkAndDebit(pool, pricing, { ...req, action: 'browse_schema', alreadyPerformed: true })).toMatchObject({ ok: false, code: 'idempotency_conflict' });
+    // A fresh key still answers a non-billable request with the balance, and the charged one still replays.
+    expect(await use(ws, { action: 'browse_schema' })).toMatchObject({ ok: true, charge: { creditsCharged: 0, balance: { plan: 24 } } });
+    expect(await checkAndDebit(pool, pricing, req)).toMatchObject({ ok: true, replayed: true });
+    expect(await countRows(pool, ws)).toEqual(before);
+  });
+
   it('keys are per workspace', async () => {
     const a = await createTestWorkspace(pool);
     const b = await createTestWorkspace(pool);

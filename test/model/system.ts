@@ -1,0 +1,112 @@
+// The real system the model checker drives, in this process: the billing
+// workflow and real activities on the time-skipping Temporal server, Postgres,
+// the Stripe sandbox (with its fault controls) and the HTTP API on app.inject.
+// Free of vitest, so the CLI (npm run check:model) uses it as the test does.
+import type { BillingActivities } from '../../activities';
+import { buildApp, type App } from '../../src/http/app';
+import { apiRoutes } from '../../src/http/api-routes';
+import { signPayload } from '../../src/stripe-sandbox/webhooks';
+import { workflowIdFor } from '../../workflows/definitions';
+import { BillingHarness, pricing } from '../helpers/billing-harness';
+import type { ApiCall } from '../helpers/http';
+import { injectClient } from '../helpers/inject-client';
+
+const TOKENS = { api: 'bk_model_full', read: 'bk_model_read' };
+const WEBHOOK_SECRET = 'whsec_model_checker';
+
+export class ModelSystem {
+  /** Arms a worker restart: the next activity to start shuts its worker down and a new one takes over. */
+  restartArmed = false;
+  restarts = 0;
+  private restarting: Promise<void> | null = null;
+
+  private constructor(
+    readonly h: BillingHarness,
+    readonly app: App,
+    readonly call: ApiCall,
+  ) {}
+
+  static async start(databaseUrl: string, workflowBundlePath: string): Promise<ModelSystem> {
+    const h = await BillingHarness.create({ databaseUrl, workflowBundle: { codePath: workflowBundlePath }, poolSize: 8 });
+    const app = await buildApp({
+      tokens: TOKENS,
+      routes: apiRoutes({ pool: h.pool, pricing, workflows: h.workflows, temporalHealthy: async () => undefined, webhookSecret: WEBHOOK_SECRET }),
+    });
+    const sys = new ModelSystem(h, app, injectClient(app, TOKENS.api));
+    await h.startWorker(sys.activities());
+    return sys;
+  }
+
+  /** The real activities, each first checking whether a worker restart is armed. */
+  private activities(): BillingActivities {
+    const real = this.h.realActivities();
+    return Object.fromEntries(
+      Object.entries(real).map(([name, fn]) => [
+        name,
+        async (...args: unknown[]) => {
+          if (this.restartArmed) {
+            this.restartArmed = false;
+            // Shut this worker down while the activity runs (not awaited here: shutdown waits for it).
+            this.restarting = this.restartWorker();
+          }
+          return (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+        },
+      ]),
+    ) as unknown as BillingActivities;
+  }
+
+  private async restartWorker(): Promise<void> {
+    this.restarts += 1;
+    await this.h.startWorker(this.activities());
+  }
+
+  /** Waits for a worker restart under way. */
+  async restartsDone(): Promise<void> {
+    while (this.restarting) {
+      const r = this.restarting;
+      await r;
+      if (this.restarting === r) this.restarting = null;
+    }
+  }
+
+  now(): Promise<number> {
+    return this.h.now();
+  }
+
+  async advanceTo(at: number): Promise<void> {
+    await this.h.sleepUntil(at);
+  }
+
+  /** A Stripe webhook as Stripe signs it, straight into the API. */
+  async webhook(event: object): Promise<number> {
+    const payload = JSON.stringify(event);
+    const res = await this.app.inject({
+      method: 'POST',
+      url: '/v1/stripe/webhook',
+      headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(payload, WEBHOOK_SECRET) },
+      payload,
+    });
+    return res.statusCode;
+  }
+
+  /** The workspace's workflow: running activities, and whether a step shows blocked. */
+  async workflowActivity(workspaceId: string): Promise<{ running: boolean; pendingActivities: number; blocked: boolean } | null> {
+    try {
+      const d = await this.h.env.client.workflow.getHandle(workflowIdFor(workspaceId)).describe();
+      const raw = await this.h.env.client.workflowService.describeWorkflowExecution({
+        namespace: this.h.env.namespace ?? 'default',
+        execution: { workflowId: workflowIdFor(workspaceId) },
+      });
+      const blocked = d.searchAttributes?.BillingBlocked?.[0] === true;
+      return { running: d.status.name === 'RUNNING', pendingActivities: raw.pendingActivities?.length ?? 0, blocked };
+    } catch {
+      return null;
+    }
+  }
+
+  async teardown(): Promise<void> {
+    await this.restartsDone();
+    await this.app.close();
+    await this.h.teardown();
+  }
+}
