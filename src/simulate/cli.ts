@@ -2,7 +2,7 @@
 // time (README "Simulating billing"). Logs go to stderr; with --json stdout
 // carries the JSON document only. Exit 0 when the run completed, 1 when the
 // system failed or an expectation did not hold, 2 for an invalid scenario.
-import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, Runtime, type LogEntry } from '@temporalio/worker';
 import { Command } from 'commander';
 import { loadPricing } from '../config/pricing';
 import { scenarioMismatches } from './expect';
@@ -26,6 +26,8 @@ async function shutDown(signal: NodeJS.Signals) {
 async function infrastructure() {
   Runtime.install({
     logger: new DefaultLogger('ERROR', (entry: LogEntry) => log(`temporal: ${entry.message}`)),
+    // Core's own logs too (they would go to stdout): forwarded to the logger above, on stderr.
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } },
     shutdownSignals: [],
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, (s) => void shutDown(s));
@@ -33,10 +35,10 @@ async function infrastructure() {
   return { postgres, workflowBundle };
 }
 
-async function simulate(file: string, opts: { json?: boolean; out?: string }) {
+async function simulate(file: string, opts: { json?: boolean; out?: string; verbose?: boolean }) {
   const scenario = readScenario(file);
   const infra = await infrastructure();
-  const run = await runScenario(scenario, { ...infra, log, ...(opts.out ? { outDir: opts.out } : {}) });
+  const run = await runScenario(scenario, { ...infra, log, verbose: !!opts.verbose, ...(opts.out ? { outDir: opts.out } : {}) });
   if (opts.json) process.stdout.write(`${JSON.stringify(run.result, null, 2)}\n`);
   else process.stdout.write(formatTimeline(run));
   const mismatches = scenarioMismatches(scenario, run.result);
@@ -46,13 +48,13 @@ async function simulate(file: string, opts: { json?: boolean; out?: string }) {
   }
 }
 
-async function check(files: string[]) {
+async function check(files: string[], verbose = false) {
   const scenarios: Array<[string, Scenario]> = files.map((f) => [f, readScenario(f)]);
   const infra = await infrastructure();
   let failed = 0;
   for (const [file, scenario] of scenarios) {
     const started = Date.now();
-    const run = await runScenario(scenario, { ...infra, log });
+    const run = await runScenario(scenario, { ...infra, log, verbose });
     const mismatches = scenarioMismatches(scenario, run.result);
     const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
     if (mismatches.length === 0) process.stdout.write(`ok    ${file} (${took})\n`);
@@ -71,6 +73,7 @@ async function main() {
     .argument('[scenario]', 'a scenario JSON file')
     .option('--json', 'print the JSON document (stdout carries nothing else)')
     .option('--out <dir>', 'write every invoice PDF into this folder')
+    .option('--verbose', 'log each step of virtual time with the real time it took (stderr)')
     .option('--check <files...>', 'run scenarios as tests: list every expectation that does not hold')
     .option('--replay-usage <workspaceId>', "replay a workspace's recorded usage (DATABASE_URL) under another pricing")
     .option('--from <date>', 'with --replay-usage: first instant of usage to replay')
@@ -78,9 +81,9 @@ async function main() {
     .option('--pricing <file>', 'with --replay-usage: the pricing config to compare with the current one (PRICING_CONFIG)')
     .showHelpAfterError();
   program.parse();
-  const opts = program.opts<{ json?: boolean; out?: string; check?: string[]; replayUsage?: string; from?: string; to?: string; pricing?: string }>();
+  const opts = program.opts<{ json?: boolean; out?: string; verbose?: boolean; check?: string[]; replayUsage?: string; from?: string; to?: string; pricing?: string }>();
   const [file] = program.args;
-  if (opts.check) return check(opts.check);
+  if (opts.check) return check(opts.check, !!opts.verbose);
   if (opts.replayUsage) {
     if (!opts.from || !opts.to || !opts.pricing) return program.error('--replay-usage needs --from, --to and --pricing');
     const newPricing = loadPricing(opts.pricing);

@@ -57,6 +57,8 @@ export interface RunOptions {
   /** Every invoice PDF is written here as <number>.pdf. */
   outDir?: string;
   log?: (msg: string) => void;
+  /** Logs each step with the real time it took (stderr). */
+  verbose?: boolean;
 }
 
 let runs = 0;
@@ -91,17 +93,21 @@ async function drive(stack: SimulationStack, scenario: Scenario, opts: RunOption
     const nextEvent = queue[0]?.at ?? Infinity;
     const renewals = (await observer.termEnds()).filter((t) => t > now);
     const next = Math.min(nextEvent, scenario.until, ...renewals);
+    const stepStarted = Date.now();
     if (next > now) {
       await env.sleep(next - now);
       now = next;
       await settle(env, ids);
       await observer.look(now);
     }
+    let ran = 0;
     while (queue[0] && queue[0].at === now) {
       const e = queue.shift()!;
       ids.add(e.workspace);
       results.set(e.index, await runEvent(stack, observer, e, runId));
+      ran++;
     }
+    if (opts.verbose) opts.log?.(`${new Date(now).toISOString()}: ${ran} event(s), ${Date.now() - stepStarted} ms`);
     if (now >= scenario.until && queue.length === 0) break;
   }
 
