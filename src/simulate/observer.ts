@@ -22,6 +22,8 @@ interface WorkspaceRow {
   plan: string;
   status: string;
   term_index: number;
+  term_start: Date;
+  term_end: Date;
 }
 
 interface InvoiceRow {
@@ -38,8 +40,8 @@ const money = (cents: number) => `$${(cents / 100).toFixed(2)}`;
 export class Observer {
   readonly timeline: TimelineEntry[] = [];
   readonly notifications = new Map<string, Notification[]>();
-  /** Plan last seen per workspace and term index. */
-  readonly termPlans = new Map<string, Map<number, string>>();
+  /** Plan and bounds last seen per workspace and term index (an index's dates change with a new anchor). */
+  readonly terms = new Map<string, Map<number, { plan: string; start: number; end: number }>>();
   private readonly workspaces = new Map<string, WorkspaceRow>();
   private readonly invoices = new Map<string, string>();
   private readonly charges = new Set<string>();
@@ -59,19 +61,21 @@ export class Observer {
   }
 
   private async lookAtWorkspaces(at: number): Promise<void> {
-    const { rows } = await this.pool.query<WorkspaceRow>(`SELECT id, plan, status, term_index FROM workspaces ORDER BY id`);
+    const { rows } = await this.pool.query<WorkspaceRow>(`SELECT id, plan, status, term_index, term_start, term_end FROM workspaces ORDER BY id`);
     for (const r of rows) {
       const before = this.workspaces.get(r.id);
       if (!before) this.note(at, r.id, 'status', `workspace created: plan ${r.plan}, ${r.status}`);
       else {
-        if (r.term_index !== before.term_index) this.note(at, r.id, 'term', `term ${r.term_index} begins on plan ${r.plan}`);
+        if (r.term_index !== before.term_index || r.term_start.getTime() !== before.term_start.getTime()) {
+          this.note(at, r.id, 'term', `term ${r.term_index} begins on plan ${r.plan}`);
+        }
         else if (r.plan !== before.plan) this.note(at, r.id, 'term', `plan ${before.plan} -> ${r.plan}`);
         if (r.status !== before.status) this.note(at, r.id, 'status', `status ${before.status} -> ${r.status}`);
       }
       this.workspaces.set(r.id, r);
-      const plans = this.termPlans.get(r.id) ?? new Map<number, string>();
-      plans.set(r.term_index, r.plan);
-      this.termPlans.set(r.id, plans);
+      const terms = this.terms.get(r.id) ?? new Map<number, { plan: string; start: number; end: number }>();
+      terms.set(r.term_index, { plan: r.plan, start: r.term_start.getTime(), end: r.term_end.getTime() });
+      this.terms.set(r.id, terms);
     }
   }
 

@@ -176,11 +176,11 @@ async function termReports(stack: SimulationStack, observer: Observer, id: strin
      FROM credit_ledger WHERE workspace_id = $1 GROUP BY term_index ORDER BY term_index`,
     [id],
   );
-  const plans = observer.termPlans.get(id) ?? new Map<number, string>();
+  const seen = observer.terms.get(id) ?? new Map<number, { plan: string; start: number; end: number }>();
   let plan: string | null = null;
   return rows.map((r) => {
-    plan = plans.get(r.term_index) ?? plan;
-    const term = termAt(anchor, r.term_index);
+    plan = seen.get(r.term_index)?.plan ?? plan;
+    const term = seen.get(r.term_index) ?? termAt(anchor, r.term_index);
     return {
       index: r.term_index,
       start: new Date(term.start).toISOString(),
