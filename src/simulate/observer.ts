@@ -123,11 +123,25 @@ export class Observer {
     }
   }
 
-  /** The workspaces' current term ends (the next renewals). */
-  async termEnds(): Promise<number[]> {
-    const { rows } = await this.pool.query<{ term_end: Date }>(
-      `SELECT DISTINCT term_end FROM workspaces WHERE status IN ('active', 'past_due', 'cancelled')`,
+  /**
+   * Instants after `now` at which the system will act on its own and the
+   * timeline should look: the workspaces' term ends (renewals, cancellations,
+   * purges at retention end) and, while a renewal charge is failing, each
+   * day after it (the dunning retries; SPEC: after 1, 3 and 7 days).
+   */
+  async dueAfter(now: number): Promise<number[]> {
+    const { rows } = await this.pool.query<{ at: Date }>(
+      `SELECT term_end AS at FROM workspaces WHERE status IN ('active', 'past_due', 'cancelled')
+       UNION SELECT retention_until FROM workspaces WHERE retention_until IS NOT NULL AND status = 'cancelled'
+       UNION SELECT period_start FROM invoices WHERE status = 'payment_failed' AND period_start > $1::timestamptz - interval '8 days'`,
+      [new Date(now)],
     );
-    return rows.map((r) => r.term_end.getTime());
+    return rows.flatMap(({ at }) => {
+      let t = at.getTime();
+      while (t <= now) t += DAY;
+      return t - at.getTime() <= 8 * DAY || at.getTime() > now ? [t] : [];
+    });
   }
 }
+
+const DAY = 86_400_000;

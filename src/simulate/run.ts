@@ -91,8 +91,7 @@ async function drive(stack: SimulationStack, scenario: Scenario, opts: RunOption
   let now = scenario.start;
   for (;;) {
     const nextEvent = queue[0]?.at ?? Infinity;
-    const renewals = (await observer.termEnds()).filter((t) => t > now);
-    const next = Math.min(nextEvent, scenario.until, ...renewals);
+    const next = Math.min(nextEvent, scenario.until, ...(await observer.dueAfter(now)));
     const stepStarted = Date.now();
     if (next > now) {
       await env.sleep(next - now);
