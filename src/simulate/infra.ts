@@ -17,14 +17,24 @@ export class Stops {
   /** Every list with something left to stop, newest first (a signal stops them all). */
   private static readonly active: Stops[] = [];
   private readonly list: Array<[string, () => Promise<unknown>]> = [];
+  private running: Promise<void> | null = null;
 
   push(name: string, stop: () => Promise<unknown>): void {
     if (!Stops.active.includes(this)) Stops.active.unshift(this);
     this.list.unshift([name, stop]);
   }
 
-  async runAll(log: (msg: string) => void = () => undefined): Promise<void> {
-    for (const [name, stop] of this.list.splice(0)) {
+  /** Runs every stop once; a second caller (a signal during a run's own clean-up) waits for the same run. */
+  runAll(log: (msg: string) => void = () => undefined): Promise<void> {
+    this.running ??= this.stopAll(log).finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async stopAll(log: (msg: string) => void): Promise<void> {
+    while (this.list.length) {
+      const [name, stop] = this.list.shift()!;
       await stop().catch((err: unknown) => log(`stopping ${name} failed: ${(err as Error).message}`));
     }
     const i = Stops.active.indexOf(this);

@@ -62,6 +62,7 @@ export interface RunOptions {
 }
 
 let runs = 0;
+const READS_AND_USAGE = new Set<ScenarioEvent['do']>(['get', 'export', 'usage']);
 
 export async function runScenario(scenario: Scenario, opts: RunOptions): Promise<SimulationRun> {
   const stops = new Stops();
@@ -106,6 +107,8 @@ async function drive(stack: SimulationStack, scenario: Scenario, opts: RunOption
       results.set(e.index, await runEvent(stack, observer, e, runId));
       ran++;
     }
+    // One look for all the events of an instant: what they caused is stamped with it either way.
+    if (ran) await observer.look(now);
     if (opts.verbose) opts.log?.(`${new Date(now).toISOString()}: ${ran} event(s), ${Date.now() - stepStarted} ms`);
     if (now >= scenario.until && queue.length === 0) break;
   }
@@ -123,11 +126,11 @@ async function runEvent(stack: SimulationStack, observer: Observer, e: ScenarioE
     last = await sendEventRequest(stack.app, e, n, runId);
     statuses[last.status] = (statuses[last.status] ?? 0) + 1;
   }
-  await settle(stack.env, [e.workspace]);
+  // The next request may depend on what the workflow does after answering (reads and usage do not reach it).
+  if (!READS_AND_USAGE.has(e.do)) await settle(stack.env, [e.workspace]);
   const counts = Object.entries(statuses).map(([s, c]) => (e.repeat > 1 ? `${c}x ${s}` : s)).join(', ');
   observer.note(e.at, e.workspace, 'request', `${e.do}${e.feature ? ` ${e.feature}` : ''}: ${counts}`);
   if (last.status >= 400) observer.note(e.at, e.workspace, 'refusal', `${e.do} refused: ${refusalText(last.body)}`);
-  await observer.look(e.at);
   return { at: new Date(e.at).toISOString(), workspace: e.workspace, do: e.do, statuses, last };
 }
 
