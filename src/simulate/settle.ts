@@ -8,7 +8,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { workflowIdFor } from '../../workflows/definitions';
 
-const POLL_MS = 10;
+// Short at first (most waits are one activity), then backing off: polling many busy workflows competes with them for the CPU.
+const FIRST_POLL_MS = 5;
+const MAX_POLL_MS = 200;
 const PATIENCE_MS = 120_000;
 
 const { EventType } = proto.temporal.api.enums.v1;
@@ -54,6 +56,7 @@ export async function settle(env: TestWorkflowEnvironment, workspaceIds: Iterabl
   const ids = [...workspaceIds];
   const deadline = Date.now() + PATIENCE_MS;
   let pending = ids;
+  let pollMs = FIRST_POLL_MS;
   for (;;) {
     const states = await Promise.all(pending.map(async (id) => [id, await busy(env, id)] as const));
     const still = states.filter(([, what]) => what !== null);
@@ -62,6 +65,7 @@ export async function settle(env: TestWorkflowEnvironment, workspaceIds: Iterabl
       throw new Error(`workflows still busy after ${PATIENCE_MS / 1000} s: ${still.map(([id, what]) => `${id} (${what})`).join('; ')}`);
     }
     pending = still.map(([id]) => id);
-    await sleep(POLL_MS);
+    await sleep(pollMs);
+    pollMs = Math.min(MAX_POLL_MS, pollMs * 1.5);
   }
 }
