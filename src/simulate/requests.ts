@@ -34,9 +34,10 @@ const ROUTES: Record<ScenarioEvent['do'], Route> = {
 };
 
 /** The `n`th request (0-based) of event `e`. */
-export async function sendEventRequest(app: App, e: ScenarioEvent, n: number, runId: string): Promise<Answer> {
+export async function sendEventRequest(app: App, e: ScenarioEvent, n: number): Promise<Answer> {
   const route = ROUTES[e.do];
-  const generated = `sim-${runId}-e${e.index}-${n}`;
+  // Each run has its own database: keys only need to be unique within it.
+  const generated = `sim-e${e.index}-${n}`;
   const body: Record<string, unknown> | undefined = route.body ? { ...e.body } : undefined;
   if (e.do === 'create' && body) body.id = e.workspace;
   if (route.key === 'body' && body) {

@@ -61,7 +61,6 @@ export interface RunOptions {
   verbose?: boolean;
 }
 
-let runs = 0;
 const READS_AND_USAGE = new Set<ScenarioEvent['do']>(['get', 'export', 'usage']);
 
 export async function runScenario(scenario: Scenario, opts: RunOptions): Promise<SimulationRun> {
@@ -69,19 +68,19 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
   try {
     const pricing: PricingConfig = scenario.pricing ?? loadPricing();
     const stack = await startSimulationStack({ start: scenario.start, pricing, postgres: opts.postgres, workflowBundle: opts.workflowBundle, stops });
-    return await drive(stack, scenario, opts, `${process.pid}-${runs++}`);
+    return await drive(stack, scenario, opts);
   } finally {
     await stops.runAll(opts.log);
   }
 }
 
-async function drive(stack: SimulationStack, scenario: Scenario, opts: RunOptions, runId: string): Promise<SimulationRun> {
+async function drive(stack: SimulationStack, scenario: Scenario, opts: RunOptions): Promise<SimulationRun> {
   const { env, app, pool } = stack;
   const observer = new Observer(pool);
   const ids = new Set(scenario.workspaces.map((w) => w.id));
 
   for (const [i, body] of scenario.workspaces.entries()) {
-    const answer = await sendEventRequest(app, { index: -1 - i, at: scenario.start, workspace: body.id, do: 'create', body, repeat: 1 }, 0, runId);
+    const answer = await sendEventRequest(app, { index: -1 - i, at: scenario.start, workspace: body.id, do: 'create', body, repeat: 1 }, 0);
     if (answer.status >= 300) throw new Error(`workspaces[${i}]: POST /v1/workspaces answered ${answer.status}: ${JSON.stringify(answer.body)}`);
     await settle(env, [body.id]);
   }
@@ -104,7 +103,7 @@ async function drive(stack: SimulationStack, scenario: Scenario, opts: RunOption
     while (queue[0] && queue[0].at === now) {
       const e = queue.shift()!;
       ids.add(e.workspace);
-      results.set(e.index, await runEvent(stack, observer, e, runId));
+      results.set(e.index, await runEvent(stack, observer, e));
       ran++;
     }
     // One look for all the events of an instant: what they caused is stamped with it either way.
@@ -119,11 +118,11 @@ async function drive(stack: SimulationStack, scenario: Scenario, opts: RunOption
   return { result: { events, workspaces }, timeline: observer.timeline };
 }
 
-async function runEvent(stack: SimulationStack, observer: Observer, e: ScenarioEvent, runId: string): Promise<EventResult> {
+async function runEvent(stack: SimulationStack, observer: Observer, e: ScenarioEvent): Promise<EventResult> {
   const statuses: Record<string, number> = {};
   let last: Answer = { status: 0, body: null };
   for (let n = 0; n < e.repeat; n++) {
-    last = await sendEventRequest(stack.app, e, n, runId);
+    last = await sendEventRequest(stack.app, e, n);
     statuses[last.status] = (statuses[last.status] ?? 0) + 1;
   }
   // The next request may depend on what the workflow does after answering (reads and usage do not reach it).
