@@ -21,12 +21,12 @@ const OPENS = new Set([EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, EventType.E
  * not report pending workflow tasks): a workflow or activity task scheduled
  * and not yet closed, or a run that continued as new (its successor may be busy).
  */
-async function busy(env: TestWorkflowEnvironment, workspaceId: string): Promise<string | null> {
+async function busy(env: TestWorkflowEnvironment, workspaceId: string): Promise<{ what: string | null; events: number }> {
   let history;
   try {
     history = await env.client.workflow.getHandle(workflowIdFor(workspaceId)).fetchHistory();
   } catch (err) {
-    if ((err as Error).name === 'WorkflowNotFoundError') return null; // a refused sign-up, or not created yet
+    if ((err as Error).name === 'WorkflowNotFoundError') return { what: null, events: 0 }; // a refused sign-up, or not created yet
     throw err;
   }
   const open = new Map<string, string>();
@@ -48,21 +48,27 @@ async function busy(env: TestWorkflowEnvironment, workspaceId: string): Promise<
     if (closes != null) open.delete(String(closes));
     if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW) continued = true;
   }
-  if (continued) return 'a run that continued as new';
-  return open.size ? [...open.values()].join(', ') : null;
+  const events = history.events?.length ?? 0;
+  if (continued) return { what: 'a run that continued as new', events };
+  return { what: open.size ? [...open.values()].join(', ') : null, events };
 }
 
 export async function settle(env: TestWorkflowEnvironment, workspaceIds: Iterable<string>): Promise<void> {
-  const ids = [...workspaceIds];
-  const deadline = Date.now() + PATIENCE_MS;
-  let pending = ids;
+  let pending = [...workspaceIds];
   let pollMs = FIRST_POLL_MS;
+  // Patience is for a system that stopped moving: a busy machine renewing many workspaces may take long, with progress.
+  let deadline = Date.now() + PATIENCE_MS;
+  let lastProgress = '';
   for (;;) {
     const states = await Promise.all(pending.map(async (id) => [id, await busy(env, id)] as const));
-    const still = states.filter(([, what]) => what !== null);
+    const still = states.filter(([, s]) => s.what !== null);
     if (still.length === 0) return;
-    if (Date.now() > deadline) {
-      throw new Error(`workflows still busy after ${PATIENCE_MS / 1000} s: ${still.map(([id, what]) => `${id} (${what})`).join('; ')}`);
+    const progress = still.map(([id, s]) => `${id}:${s.events}`).join(',');
+    if (progress !== lastProgress) {
+      lastProgress = progress;
+      deadline = Date.now() + PATIENCE_MS;
+    } else if (Date.now() > deadline) {
+      throw new Error(`workflows made no progress for ${PATIENCE_MS / 1000} s: ${still.map(([id, s]) => `${id} (${s.what})`).join('; ')}`);
     }
     pending = still.map(([id]) => id);
     await sleep(pollMs);
