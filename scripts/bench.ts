@@ -13,6 +13,7 @@ const benches = [
   ['Renewals at one instant vs trivial workflows', 'bench-renewals.ts'],
   ['Time-skipping lifecycles vs a trivial workflow', 'bench-time-skipping.ts'],
   ['Invoice PDF rendering vs a one-line PDF', 'bench-pdf.ts'],
+  ['npm run simulate: 100 workspaces, 12 months, weekly usage', 'bench-simulate.ts'],
 ] as const;
 const only = process.argv.slice(2);
 

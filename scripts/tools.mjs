@@ -82,13 +82,22 @@ const APT_TOOLS = [
   { name: 'chromium', envVar: 'CHROMIUM_PATH', bin: 'chromium', pkg: 'chromium' },
   { name: 'pdftoppm', envVar: 'PDFTOPPM_PATH', bin: 'pdftoppm', pkg: 'poppler-utils' },
   { name: 'pdftotext', envVar: 'PDFTOTEXT_PATH', bin: 'pdftotext', pkg: 'poppler-utils' },
+  // `npm run simulate` starts the time-skipping server with its clock stopped at the scenario's start (LD_PRELOAD).
+  { name: 'faketime', envVar: 'FAKETIME_LIB', bin: 'faketime', pkg: 'faketime', file: faketimeLib },
 ];
+
+/** The preload library of Debian's faketime package (libfaketime), which is what `npm run simulate` needs. */
+function faketimeLib() {
+  const r = spawnSync('dpkg', ['-S', 'libfaketime.so.1'], { encoding: 'utf8' });
+  const m = /: (\S*\/faketime\/libfaketime\.so\.1)$/m.exec(r.stdout ?? '');
+  return m ? m[1] : null;
+}
 
 function aptTools() {
   const found = {};
   const missing = [];
   for (const t of APT_TOOLS) {
-    const p = process.env[t.envVar] || onPath(t.bin);
+    const p = process.env[t.envVar] || (onPath(t.bin) && (t.file ? t.file() : onPath(t.bin)));
     if (p) found[t.name] = { path: p, how: process.env[t.envVar] ? `from ${t.envVar}` : 'found on PATH' };
     else missing.push(t);
   }
@@ -101,7 +110,7 @@ function aptTools() {
   run('apt-get', ['update', '-qq']);
   run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...pkgs], { DEBIAN_FRONTEND: 'noninteractive' });
   for (const t of missing) {
-    const p = onPath(t.bin);
+    const p = onPath(t.bin) && (t.file ? t.file() : onPath(t.bin));
     if (!p) throw new Error(`${t.pkg} installed but ${t.bin} is not on PATH`);
     found[t.name] = { path: p, how: `apt-get install ${t.pkg} (installed now)` };
   }

@@ -16,6 +16,8 @@ export interface ToolPaths {
   stripeMock: string | null;
   chromium: string;
   pdftoppm: string;
+  /** libfaketime's preload library (`npm run simulate`); absent from an older tools.json. */
+  faketime?: string | null;
 }
 
 /** Binaries found or installed by scripts/tools.mjs. */

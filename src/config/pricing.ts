@@ -54,14 +54,18 @@ export const defaultPricingPath = new URL('./pricing.default.json', import.meta.
 
 /** Loads and validates a pricing config; throws with every problem listed. */
 export function loadPricing(path: string | URL = process.env.PRICING_CONFIG || defaultPricingPath): PricingConfig {
-  const raw: unknown = JSON.parse(readFileSync(path, 'utf8'));
+  return parsePricing(JSON.parse(readFileSync(path, 'utf8')), `pricing config ${String(path)}`);
+}
+
+/** Validates a pricing config already parsed (`source` names it in the error, e.g. a scenario's `pricing`). */
+export function parsePricing(raw: unknown, source = 'pricing config'): PricingConfig {
   if (!Value.Check(PricingSchema, raw)) {
     const problems = [...Value.Errors(PricingSchema, raw)].map((e) => `${e.instancePath || '/'} ${e.message}`);
-    throw new Error(`invalid pricing config ${String(path)}:\n  ${problems.join('\n  ')}`);
+    throw new Error(`invalid ${source}:\n  ${problems.join('\n  ')}`);
   }
   const cfg = raw as PricingConfig;
   if (cfg.purchase.minCredits > cfg.purchase.maxCredits) {
-    throw new Error(`invalid pricing config ${String(path)}: purchase.minCredits > purchase.maxCredits`);
+    throw new Error(`invalid ${source}: purchase.minCredits > purchase.maxCredits`);
   }
   return cfg;
 }

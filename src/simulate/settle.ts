@@ -1,0 +1,77 @@
+// The barrier before each look and event: every workspace workflow idle (no
+// workflow task and no activity open in its history), so what virtual time has made due
+// is done before the next request runs. The clock is stopped meanwhile, so
+// waiting in real time changes nothing in virtual time.
+// A CommonJS package: Node's ESM loader sees only its default export.
+import proto from '@temporalio/proto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { workflowIdFor } from '../../workflows/definitions';
+
+// Short at first (most waits are one activity), then backing off: polling many busy workflows competes with them for the CPU.
+const FIRST_POLL_MS = 5;
+const MAX_POLL_MS = 200;
+const PATIENCE_MS = 120_000;
+
+const { EventType } = proto.temporal.api.enums.v1;
+const OPENS = new Set([EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]);
+
+/**
+ * What the workflow still has to do, from its history (the test server does
+ * not report pending workflow tasks): a workflow or activity task scheduled
+ * and not yet closed, or a run that continued as new (its successor may be busy).
+ */
+async function busy(env: TestWorkflowEnvironment, workspaceId: string): Promise<{ what: string | null; events: number }> {
+  let history;
+  try {
+    history = await env.client.workflow.getHandle(workflowIdFor(workspaceId)).fetchHistory();
+  } catch (err) {
+    if ((err as Error).name === 'WorkflowNotFoundError') return { what: null, events: 0 }; // a refused sign-up, or not created yet
+    throw err;
+  }
+  const open = new Map<string, string>();
+  let continued = false;
+  for (const e of history.events ?? []) {
+    const id = String(e.eventId);
+    if (e.eventType != null && OPENS.has(e.eventType)) {
+      open.set(id, e.activityTaskScheduledEventAttributes?.activityType?.name ?? 'a workflow task');
+      continue;
+    }
+    const closes =
+      e.workflowTaskCompletedEventAttributes?.scheduledEventId ??
+      e.workflowTaskFailedEventAttributes?.scheduledEventId ??
+      e.workflowTaskTimedOutEventAttributes?.scheduledEventId ??
+      e.activityTaskCompletedEventAttributes?.scheduledEventId ??
+      e.activityTaskFailedEventAttributes?.scheduledEventId ??
+      e.activityTaskTimedOutEventAttributes?.scheduledEventId ??
+      e.activityTaskCanceledEventAttributes?.scheduledEventId;
+    if (closes != null) open.delete(String(closes));
+    if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW) continued = true;
+  }
+  const events = history.events?.length ?? 0;
+  if (continued) return { what: 'a run that continued as new', events };
+  return { what: open.size ? [...open.values()].join(', ') : null, events };
+}
+
+export async function settle(env: TestWorkflowEnvironment, workspaceIds: Iterable<string>): Promise<void> {
+  let pending = [...workspaceIds];
+  let pollMs = FIRST_POLL_MS;
+  // Patience is for a system that stopped moving: a busy machine renewing many workspaces may take long, with progress.
+  let deadline = Date.now() + PATIENCE_MS;
+  let lastProgress = '';
+  for (;;) {
+    const states = await Promise.all(pending.map(async (id) => [id, await busy(env, id)] as const));
+    const still = states.filter(([, s]) => s.what !== null);
+    if (still.length === 0) return;
+    const progress = still.map(([id, s]) => `${id}:${s.events}`).join(',');
+    if (progress !== lastProgress) {
+      lastProgress = progress;
+      deadline = Date.now() + PATIENCE_MS;
+    } else if (Date.now() > deadline) {
+      throw new Error(`workflows made no progress for ${PATIENCE_MS / 1000} s: ${still.map(([id, s]) => `${id} (${s.what})`).join('; ')}`);
+    }
+    pending = still.map(([id]) => id);
+    await sleep(pollMs);
+    pollMs = Math.min(MAX_POLL_MS, pollMs * 1.5);
+  }
+}
