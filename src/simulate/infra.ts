@@ -6,9 +6,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { startEmbeddedPostgres, type RunningPostgres } from '../db/embedded-postgres';
-import { migrateUp } from '../db/migrate';
+import { createScratchDatabase } from '../db/scratch-database';
 import { freePort } from '../net/free-port';
 import { toolPaths } from '../state-dir';
 
@@ -46,22 +45,6 @@ export class Stops {
   }
 }
 
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-async function admin(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 export interface PostgresServer {
   /** A fresh, migrated database, dropped by `stops`. */
   scratchDatabase(stops: Stops): Promise<string>;
@@ -79,14 +62,10 @@ export async function startPostgres(stops: Stops): Promise<PostgresServer> {
     adminUrl = cluster.adminUrl;
   }
   const server = adminUrl;
-  let n = 0;
   return {
     async scratchDatabase(runStops) {
-      const name = `billing_simulate_${Date.now().toString(36)}_${process.pid}_${n++}`;
-      await admin(server, `CREATE DATABASE ${name}`);
-      runStops.push(`database ${name}`, () => admin(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-      const url = withDatabase(server, name);
-      await migrateUp(url);
+      const { url, drop } = await createScratchDatabase(server, `billing_simulate_${process.pid}`);
+      runStops.push('scratch database', drop);
       return url;
     },
   };

@@ -7,7 +7,7 @@ import { createPool, type Pool } from '../../src/db/pool';
 import { checkAndDebit } from '../../src/ledger/check-and-debit';
 import { dispatchOnce, startDispatcher } from '../../src/notify/dispatcher';
 import { createTestWorkspace } from '../helpers/ledger';
-import { createScratchDatabase } from '../helpers/scratch-db';
+import { createScratchDatabase } from '../../src/db/scratch-database';
 
 const SECRET = 'whsec_test';
 interface Received {

@@ -14,7 +14,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { projectRoot } from '../../src/state-dir';
-import { createScratchDatabase } from '../helpers/scratch-db';
+import { createScratchDatabase } from '../../src/db/scratch-database';
 
 const run = promisify(execFile);
 const MINUTE = 60_000;

@@ -1,7 +1,7 @@
-// A freshly migrated database of its own, for tests that must see only their
-// own rows in shared tables (the outbox dispatcher claims every due event).
+// A freshly migrated database of its own on a server: for tests that must see
+// only their own rows in shared tables, and for each simulation run.
 import pg from 'pg';
-import { migrateUp } from '../../src/db/migrate';
+import { migrateUp } from './migrate';
 
 export async function createScratchDatabase(baseUrl: string, prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `${prefix}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
