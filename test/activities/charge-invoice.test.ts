@@ -86,6 +86,18 @@ describe('ensurePaymentMethod', () => {
     expect(rows[0]).toEqual({ payment_method: null });
   });
 
+  it('a refused card keeps the customer on record: a good card a day later (Stripe forgot the key) uses the same customer', async () => {
+    const workspaceId = await insertWorkspace(pool, { id: uniqueId('pmlater') });
+    const customersBefore = sandbox.stats().customers;
+    await nonRetryable(runActivity(acts.ensurePaymentMethod, { workspaceId, paymentMethod: 'pm_card_chargeDeclined' }), 'PaymentMethodRejected');
+    const { rows: [kept] } = await pool.query(`SELECT stripe_customer_id, payment_method FROM workspaces WHERE id = $1`, [workspaceId]);
+    expect(kept).toMatchObject({ stripe_customer_id: expect.stringMatching(/^cus_/), payment_method: null });
+    sandbox.advanceClock(25 * 3600_000);
+    const later = await runActivity(acts.ensurePaymentMethod, { workspaceId, paymentMethod: 'pm_card_visa' });
+    expect(later.customerId).toBe(kept.stripe_customer_id);
+    expect(sandbox.stats().customers).toBe(customersBefore + 1);
+  });
+
   it('rejects what is not a payment method', async () => {
     const workspaceId = await insertWorkspace(pool, { id: uniqueId('pmbad') });
     await nonRetryable(runActivity(acts.ensurePaymentMethod, { workspaceId, paymentMethod: 'pm_does_not_exist' }), 'PaymentMethodRejected');
