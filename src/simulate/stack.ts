@@ -1,7 +1,6 @@
 // The real billing system for one simulation: the workflow bundle and real
 // activities on a worker of the clocked time-skipping server, a scratch
 // database, the Stripe sandbox and the HTTP API answering app.inject.
-import proto from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker, WorkflowBundleOption } from '@temporalio/worker';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,17 +14,9 @@ import { buildApp, type App } from '../http/app';
 import { createStripeClient } from '../payments/stripe-client';
 import { StripeSandbox } from '../stripe-sandbox/server';
 import { BillingWorkflows } from '../temporal/billing-client';
+import { registerSearchAttributes } from '../temporal/register-search-attributes';
 import { createBillingWorker } from '../temporal/worker';
-import { billingSearchAttributes } from '../../workflows/search-attributes';
 import { startClockedTestServer, type PostgresServer, type Stops } from './infra';
-
-// A CommonJS package: Node's ESM loader sees only its default export.
-const { IndexedValueType } = proto.temporal.api.enums.v1;
-const SA_TYPES = {
-  Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  Datetime: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-  Bool: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
-};
 
 export const SIMULATION_TOKENS = { api: 'bk_full_simulate', read: 'bk_read_simulate' };
 const TASK_QUEUE = 'billing-simulate';
@@ -56,10 +47,7 @@ export async function startSimulationStack(opts: {
 
   const env = await startClockedTestServer(opts.start, stops);
   const namespace = env.namespace ?? 'default';
-  await env.connection.operatorService.addSearchAttributes({
-    namespace,
-    searchAttributes: Object.fromEntries(Object.entries(billingSearchAttributes).map(([k, t]) => [k, SA_TYPES[t]])),
-  });
+  await registerSearchAttributes(env.connection, namespace);
 
   const worker: Worker = await createBillingWorker({
     connection: env.nativeConnection,

@@ -2,9 +2,7 @@
 // binary): the real workflow bundle, the real activities against a Postgres
 // database and the Stripe-compatible sandbox over HTTP. Free of vitest, so
 // scripts (benchmarks) use it as the workflow tests do (test/helpers/billing-env.ts).
-// A CommonJS package: Node's ESM loader (scripts run by tsx) sees only its default export.
 import { WorkflowNotFoundError } from '@temporalio/client';
-import proto from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { mkdtempSync } from 'node:fs';
@@ -21,15 +19,9 @@ import { StripeSandbox, type StripeSandboxOptions } from '../../src/stripe-sandb
 import { BillingWorkflows } from '../../src/temporal/billing-client';
 import { workflowsPath } from '../../src/temporal/worker';
 import { workflowIdFor, type WorkspaceBillingView } from '../../workflows/definitions';
-import { billingSearchAttributes } from '../../workflows/search-attributes';
+import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
 import { bundleWorkflows, createTimeSkippingEnv } from './temporal';
 
-const { IndexedValueType } = proto.temporal.api.enums.v1;
-const SA_TYPES = {
-  Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  Datetime: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-  Bool: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
-};
 
 export const DAY = 86_400_000;
 export const pricing = loadPricing();
@@ -81,10 +73,7 @@ export class BillingHarness {
 
   static async create(opts: BillingHarnessOptions): Promise<BillingHarness> {
     const env = await createTimeSkippingEnv();
-    await env.connection.operatorService.addSearchAttributes({
-      namespace: env.namespace ?? 'default',
-      searchAttributes: Object.fromEntries(Object.entries(billingSearchAttributes).map(([k, t]) => [k, SA_TYPES[t]])),
-    });
+    await registerSearchAttributes(env.connection, env.namespace ?? 'default');
     const bundle = opts.workflowBundle ?? (await bundleWorkflows(workflowsPath));
     const pool = createPool(opts.databaseUrl, opts.poolSize ?? 10);
     const sandbox = await StripeSandbox.start(opts.sandbox);
