@@ -19,6 +19,13 @@ const processStops = new Stops();
 /** Set once a signal is stopping everything: the run's own failures are then expected, and the signal decides the exit code. */
 let stoppingFor: NodeJS.Signals | null = null;
 
+// Once a signal is stopping everything, a promise of the run left waiting on a stopped
+// server may reject with no one to hear it: Node would exit 1 before the stops finish.
+process.on('unhandledRejection', (err) => {
+  if (stoppingFor) return;
+  throw err;
+});
+
 async function shutDown(signal: NodeJS.Signals) {
   stoppingFor = signal;
   log(`${signal}: stopping the worker, the test server and Postgres`);
