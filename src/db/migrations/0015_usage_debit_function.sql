@@ -10,6 +10,13 @@
 -- usage_debit_many runs several in one statement, in the given order, so
 -- debits that arrive together share one transaction and one WAL flush (the
 -- caller orders them by workspace so two batches lock rows in one order).
+-- The fields every credits.* event payload starts with (refreshesAt as JavaScript's toISOString writes it).
+CREATE FUNCTION usage_event_head(p_workspace text, p_term_index integer, p_term_end timestamptz) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object('workspaceId', p_workspace, 'termIndex', p_term_index,
+    'refreshesAt', to_char(p_term_end AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+$$;
+
 CREATE FUNCTION usage_debit(
   p_workspace text, p_key text, p_hash text, p_member text, p_action text, p_feature text,
   p_tokens integer, p_cost integer, p_already_performed boolean, p_low_percent numeric,
@@ -78,9 +85,6 @@ BEGIN
     outcome := 'credit_limit_reached';
   END IF;
 
-  v_head := jsonb_build_object('workspaceId', p_workspace, 'termIndex', ws.term_index,
-    'refreshesAt', to_char(ws.term_end AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
-
   IF outcome IS NULL THEN
     v_total := ws.plan_balance - v_plan + ws.purchased_balance - v_purchased;
     v_balance := jsonb_build_object('plan', ws.plan_balance - v_plan, 'purchased', ws.purchased_balance - v_purchased, 'total', v_total);
@@ -99,6 +103,9 @@ BEGIN
         ELSE v_total * 100 < ws.plan_credits * p_low_percent
       END;
       v_exhausted := NOT ws.exhausted_notified AND v_short > 0;
+      IF v_low OR v_exhausted THEN
+        v_head := usage_event_head(p_workspace, ws.term_index, ws.term_end);
+      END IF;
       UPDATE credit_balances SET plan_balance = plan_balance - v_plan, purchased_balance = purchased_balance - v_purchased,
         overage_used = overage_used + v_overage, unbilled_shortfall = unbilled_shortfall + v_short,
         low_notified = low_notified OR v_low, exhausted_notified = exhausted_notified OR v_exhausted
@@ -143,7 +150,7 @@ BEGIN
   IF outcome = 'credit_limit_reached' AND NOT ws.exhausted_notified THEN
     UPDATE credit_balances SET exhausted_notified = true WHERE workspace_id = p_workspace;
     INSERT INTO outbox_events (workspace_id, type, payload, dedupe_key)
-    VALUES (p_workspace, 'credits.exhausted', v_head || jsonb_build_object(
+    VALUES (p_workspace, 'credits.exhausted', usage_event_head(p_workspace, ws.term_index, ws.term_end) || jsonb_build_object(
         'balance', jsonb_build_object('plan', ws.plan_balance, 'purchased', ws.purchased_balance, 'total', ws.plan_balance + ws.purchased_balance),
         'reason', 'refused', 'action', p_action),
       'credits.exhausted:' || p_workspace || ':' || ws.term_index)
@@ -169,3 +176,4 @@ $$;
 -- Down Migration
 DROP FUNCTION usage_debit_many(text[], text[], text[], text[], text[], text[], integer[], integer[], boolean[], numeric[]);
 DROP FUNCTION usage_debit(text, text, text, text, text, text, integer, integer, boolean, numeric);
+DROP FUNCTION usage_event_head(text, integer, timestamptz);
