@@ -13,6 +13,7 @@ import { auditBalances } from '../src/ledger/audit';
 import { openTerm } from '../src/ledger/operations';
 import { runHttpLoad } from './bench/http-load';
 import { findPgbench, PGBENCH_MISSING, runPgbench, type DebitScript } from './bench/pgbench';
+import { parentOf, postgresCpuMs, processCpuMs, reapedChildrenCpuMs } from './bench/cpu-time';
 import { benchDatabase, freePort } from './bench/postgres';
 import type { RunStats } from './bench/stats';
 
@@ -48,12 +49,14 @@ function startServer(databaseUrl: string, port: number) {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
   });
-  return { ready, stop: () => new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.disconnect())) };
+  return { pid: child.pid!, ready, stop: () => new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.disconnect())) };
 }
 
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
-function row(scenario: string, via: string, s: RunStats) {
-  return `${scenario.padEnd(26)} ${via.padEnd(8)} ${String(s.requests).padStart(9)} ${String(s.errors).padStart(6)} ${fmt(s.perSecond).padStart(10)} ${fmt(s.p50Ms, 2).padStart(8)} ${fmt(s.p99Ms, 2).padStart(8)}`;
+/** Debits per second of CPU spent by Postgres and the client side together. */
+const perCpuSecond = (s: RunStats & { cpuMs: number }) => s.requests / (s.cpuMs / 1000);
+function row(scenario: string, via: string, s: RunStats & { cpuMs: number }) {
+  return `${scenario.padEnd(26)} ${via.padEnd(8)} ${String(s.requests).padStart(9)} ${String(s.errors).padStart(6)} ${fmt(s.perSecond).padStart(10)} ${fmt(s.p50Ms, 2).padStart(8)} ${fmt(s.p99Ms, 2).padStart(8)} ${fmt(perCpuSecond(s)).padStart(12)}`;
 }
 
 async function main() {
@@ -74,25 +77,41 @@ async function main() {
     await server.ready;
 
     const pgbench = findPgbench();
+    // CPU of everything involved, so a loaded shared machine can be compared across runs:
+    // Postgres (postmaster and all its processes) + the API process + this process (the load generator) or pgbench.
+    const postmaster = parentOf((await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
+    const cpuNow = () => ({ pg: postgresCpuMs(postmaster), api: processCpuMs(server.pid), self: process.cpuUsage(), reaped: reapedChildrenCpuMs() });
+    const cpuSince = (t0: ReturnType<typeof cpuNow>, via: 'http' | 'pgbench') => {
+      const t1 = cpuNow();
+      const self = process.cpuUsage(t0.self);
+      const client = via === 'http' ? t1.api - t0.api + (self.user + self.system) / 1000 : t1.reaped - t0.reaped;
+      return t1.pg - t0.pg + client;
+    };
     const scenarios = [
       { name: 'one hot workspace', workspaceFor: () => HOT, sql: `'${HOT}'`, workspaces: 1 },
       { name: `${spread} workspaces`, workspaceFor: (n: number) => cold((n % spread) + 1), sql: `('bench-' || lpad(:w::text, 4, '0'))`, workspaces: spread },
     ];
-    const results: Array<{ name: string; http: RunStats; sql: RunStats | null; minimal: RunStats | null }> = [];
+    type Run = RunStats & { cpuMs: number };
+    const results: Array<{ name: string; http: Run; sql: Run | null; minimal: Run | null }> = [];
     for (const sc of scenarios) {
       console.log(`${sc.name}: HTTP, ${clients} clients, ${seconds}s ... (load ${os.loadavg()[0]!.toFixed(2)})`);
-      const httpStats = await runHttpLoad({ port, clients, seconds, workspaceFor: sc.workspaceFor, label: `b${results.length}` });
-      let sqlStats: RunStats | null = null;
-      let minimalStats: RunStats | null = null;
+      let cpu0 = cpuNow();
+      const httpStats = { ...(await runHttpLoad({ port, clients, seconds, workspaceFor: sc.workspaceFor, label: `b${results.length}` })), cpuMs: cpuSince(cpu0, 'http') };
+      let sqlStats: Run | null = null;
+      let minimalStats: Run | null = null;
       if (pgbench) {
         console.log(`${sc.name}: pgbench, same SQL and minimal debit, ${clients} clients, ${seconds}s each ...`);
         const before = await usageEvents(pool);
         const run = (script: DebitScript) => runPgbench({ pgbench, databaseUrl, clients, seconds, workspaceExpr: sc.sql, workspaces: sc.workspaces, script });
+        cpu0 = cpuNow();
         const raw = run('usage');
+        const rawCpu = cpuSince(cpu0, 'pgbench');
         // Count debits, not transactions: a refused debit would be a transaction to pgbench.
         const applied = (await usageEvents(pool)) - before;
-        sqlStats = { ...raw, requests: applied, errors: raw.errors + raw.requests - applied, perSecond: applied / raw.seconds };
-        minimalStats = run('minimal');
+        sqlStats = { ...raw, requests: applied, errors: raw.errors + raw.requests - applied, perSecond: applied / raw.seconds, cpuMs: rawCpu };
+        cpu0 = cpuNow();
+        const minimal = run('minimal');
+        minimalStats = { ...minimal, cpuMs: cpuSince(cpu0, 'pgbench') };
       }
       results.push({ name: sc.name, http: httpStats, sql: sqlStats, minimal: minimalStats });
     }
@@ -102,17 +121,18 @@ async function main() {
 
     console.log(`\nPOST /v1/workspaces/:id/usage vs pgbench running the same SQL, and the minimal debit`);
     console.log(`Postgres: ${pgInfo}; ${clients} concurrent clients; ${seconds}s per run; ${os.availableParallelism()} CPUs shared by Postgres, API, load generator and pgbench; load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
-    console.log(`${'scenario'.padEnd(26)} ${'via'.padEnd(8)} ${'requests'.padStart(9)} ${'errors'.padStart(6)} ${'req/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`);
+    console.log(`${'scenario'.padEnd(26)} ${'via'.padEnd(8)} ${'requests'.padStart(9)} ${'errors'.padStart(6)} ${'req/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'per CPU-s'.padStart(12)}`);
     for (const r of results) {
       console.log(row(r.name, 'HTTP', r.http));
       if (r.sql) console.log(row(r.name, 'pgbench', r.sql));
       if (r.minimal) console.log(row(r.name, 'minimal', r.minimal));
     }
-    console.log(`(pgbench: one debit per transaction; requests = debits applied. minimal: UPDATE ... SET balance = balance - 1 WHERE id = $1 AND balance >= 1 RETURNING balance)`);
+    console.log(`(pgbench: one debit per transaction; requests = debits applied. minimal: UPDATE ... SET balance = balance - 1 WHERE id = $1 AND balance >= 1 RETURNING balance.`);
+    console.log(` per CPU-s: debits per second of CPU used by Postgres plus the client side (API process and load generator, or pgbench); other load on the machine shrinks req/s, much less this)`);
     console.log(`\ntargets (issue 15):`);
     for (const r of results) {
-      if (r.sql) console.log(`  ${r.name}: HTTP ${fmt(r.http.perSecond / r.sql.perSecond, 2)}x pgbench same SQL (target >= 1.0x)`);
-      if (r.minimal) console.log(`  ${r.name}: HTTP ${fmt(r.http.perSecond / r.minimal.perSecond, 2)}x pgbench minimal debit (aim >= 0.5x)`);
+      if (r.sql) console.log(`  ${r.name}: HTTP ${fmt(r.http.perSecond / r.sql.perSecond, 2)}x pgbench same SQL (target >= 1.0x); per CPU-second ${fmt(perCpuSecond(r.http) / perCpuSecond(r.sql), 2)}x`);
+      if (r.minimal) console.log(`  ${r.name}: HTTP ${fmt(r.http.perSecond / r.minimal.perSecond, 2)}x pgbench minimal debit (aim >= 0.5x); per CPU-second ${fmt(perCpuSecond(r.http) / perCpuSecond(r.minimal), 2)}x`);
     }
     const spreadRun = results[1];
     if (spreadRun) console.log(`  ${spreadRun.name}: HTTP p99 ${fmt(spreadRun.http.p99Ms, 2)} ms at ${clients} clients (target <= 20 ms)`);
