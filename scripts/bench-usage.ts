@@ -1,9 +1,13 @@
 // `npm run bench:usage`: throughput and latency of POST /v1/workspaces/:id/usage
 // with concurrent clients, for one hot workspace and spread over many, next
-// to pgbench running the same SQL transaction on the same Postgres.
+// to pgbench on the same Postgres running the same SQL (usage_debit, one
+// debit per transaction: what a debit that arrives alone is) and the minimal
+// debit (a bare decrement, the floor of any design). Also debits per
+// CPU-second of everything involved (scripts/bench/cpu-time.ts).
 // Not a test. Settings: BENCH_SECONDS (10), BENCH_CLIENTS (64),
 // BENCH_WORKSPACES (1000), DATABASE_URL (else a throwaway embedded cluster),
-// PGBENCH_PATH (else pgbench on PATH).
+// PGBENCH_PATH (else pgbench on PATH), BENCH_DEBIT_IN_FLIGHT (the group-commit
+// batcher's statements in flight, default 4).
 import { fork } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
