@@ -7,7 +7,7 @@
 // Not a test. Settings: BENCH_SECONDS (10), BENCH_CLIENTS (64),
 // BENCH_WORKSPACES (1000), DATABASE_URL (else a throwaway embedded cluster),
 // PGBENCH_PATH (else pgbench on PATH), BENCH_DEBIT_IN_FLIGHT (the group-commit
-// batcher's statements in flight, default 4).
+// batcher's statements in flight, default 2).
 import { fork } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
