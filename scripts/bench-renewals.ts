@@ -2,10 +2,12 @@
 // instant on the Temporal dev server: wall time until every new term is opened
 // and invoiced (invoice issued, charged through the Stripe sandbox, PDF
 // rendered), next to the same server waking N trivial workflows at one
-// instant to run one no-op activity each. Not a test.
+// instant to run one no-op activity each. Sign-ups too: creating the N
+// workspaces (update-with-start each), next to N update-with-start calls on
+// trivial workflows whose update returns at once. Not a test.
 // Settings: BENCH_RENEWALS (1000), DATABASE_URL (else a throwaway embedded
 // cluster), BENCH_CREATE_CONCURRENCY (40).
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -27,6 +29,7 @@ import { installTemporalRuntime } from '../src/temporal/runtime';
 import { createBillingWorker } from '../src/temporal/worker';
 import { benchDatabase, freePort } from './bench/postgres';
 import { percentile } from './bench/stats';
+import { signUpNoop } from './bench/workflows/signup-noop';
 
 const N = Number(process.env.BENCH_RENEWALS ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_CREATE_CONCURRENCY ?? 40);
@@ -96,7 +99,7 @@ async function main() {
     const baseline = await Worker.create({
       connection: nativeConnection,
       taskQueue: 'bench-baseline',
-      workflowsPath: fileURLToPath(new URL('./bench/workflows/wake-and-noop.ts', import.meta.url)),
+      workflowsPath: fileURLToPath(new URL('./bench/workflows/index.ts', import.meta.url)),
       activities: { noop: async () => void wakeTimes.push(Date.now()) },
     });
     const runs = [billing.run(), baseline.run()];
@@ -106,16 +109,29 @@ async function main() {
       await Promise.all(runs);
     });
     const workflows = new BillingWorkflows(client, 'bench-billing');
+    const ids = Array.from({ length: N }, (_, i) => `ws-${String(i).padStart(5, '0')}`);
+
+    // Sign-up baseline: N update-with-start calls on trivial workflows, as many at once as the sign-ups below.
+    console.log(`sign-up baseline: ${N} update-with-start calls on trivial workflows ...`);
+    let t0 = Date.now();
+    await pooled(ids, CONCURRENCY, async (id) => {
+      const startWorkflowOperation = new WithStartWorkflowOperation('trivialSignUp', {
+        workflowId: `signup-${id}`,
+        taskQueue: 'bench-baseline',
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+      await client.workflow.executeUpdateWithStart(signUpNoop, { args: [id], startWorkflowOperation });
+    });
+    const signUpBaselineMs = Date.now() - t0;
 
     // Calibrate: how fast can workspaces be created here? The renewal instant must come after all N exist.
     const calibration = Array.from({ length: 20 }, (_, i) => `calib-${i}`);
-    let t0 = Date.now();
+    t0 = Date.now();
     await pooled(calibration, CONCURRENCY, (id) => workflows.createWorkspace(request(id)));
     const perCreateMs = (Date.now() - t0) / calibration.length;
     const renewAt = Math.ceil((Date.now() + 15_000 + 1.5 * perCreateMs * N) / 1000) * 1000;
     console.log(`creating ${N} Pro workspaces (about ${secs(perCreateMs * N)} s) that all renew at ${new Date(renewAt).toISOString()} ...`);
     const anchorAt = anchorWithTermEndingAt(renewAt);
-    const ids = Array.from({ length: N }, (_, i) => `ws-${String(i).padStart(5, '0')}`);
     t0 = Date.now();
     await pooled(ids, CONCURRENCY, (id) => workflows.createWorkspace(request(id), { anchorAt }));
     const createdMs = Date.now() - t0;
@@ -156,7 +172,9 @@ async function main() {
     for (const f of [renewals, floor]) {
       console.log(`${f.label.padEnd(48)} ${secs(f.wallMs).padStart(8)} ${secs(f.p50Ms).padStart(8)} ${secs(f.p99Ms).padStart(8)} ${(N / (f.wallMs / 1000)).toFixed(1).padStart(8)}`);
     }
-    console.log(`ratio: the renewals take ${(renewalWall / baselineWall).toFixed(1)}x the baseline's wall time`);
+    console.log(`ratio: the renewals take ${(renewalWall / baselineWall).toFixed(1)}x the baseline's wall time (target, issue 15: at most 2.0x)`);
+    console.log(`\nsign-ups (${CONCURRENCY} at a time): creating ${N} workspaces ${secs(createdMs)} s (${(N / (createdMs / 1000)).toFixed(1)} per s); baseline, ${N} update-with-start calls on trivial workflows ${secs(signUpBaselineMs)} s (${(N / (signUpBaselineMs / 1000)).toFixed(1)} per s)`);
+    console.log(`ratio: the sign-ups take ${(createdMs / signUpBaselineMs).toFixed(1)}x the baseline's wall time (target, issue 15: at most 2.0x)`);
     console.log(`\nchecks: ${charges.length} charges for ${N} renewals, ${invoices.rows[0]!.n} invoices (sign-up + renewal each), balance cache == ledger for ${audit.filter((a) => a.consistent).length}/${N}: ${ok ? 'ok' : 'WRONG'}`);
     if (!ok) process.exitCode = 1;
   } finally {

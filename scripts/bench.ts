@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const benches = [
   ['Usage hot path over HTTP vs pgbench', 'bench-usage.ts'],
-  ['Renewals at one instant vs trivial workflows', 'bench-renewals.ts'],
+  ['Sign-ups and renewals at one instant vs trivial workflows', 'bench-renewals.ts'],
   ['Time-skipping lifecycles vs a trivial workflow', 'bench-time-skipping.ts'],
   ['Invoice PDF rendering vs a one-line PDF', 'bench-pdf.ts'],
   ['npm run simulate: 100 workspaces, 12 months, weekly usage', 'bench-simulate.ts'],
@@ -24,6 +24,8 @@ let failed = 0;
 for (const [title, file] of benches) {
   if (only.length && !only.some((o) => file.includes(o))) continue;
   console.log(`\n## ${title} (scripts/${file})\n`);
+  // The machine may be shared: the load beside every figure says how much.
+  console.log(`load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const started = Date.now();
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, file)], { stdio: 'inherit', env: process.env });
   console.log(`\n(${file}: ${((Date.now() - started) / 1000).toFixed(0)} s, exit ${r.status ?? r.signal})`);

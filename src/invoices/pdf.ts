@@ -1,25 +1,14 @@
 // The invoice PDF (SPEC section 5), drawn with pdfkit in DejaVu Sans shipped
 // by an npm package and embedded in the file, so it renders the same on every
 // machine. Layout adapts to the page width: US Letter and A4 both work.
-import { create as parseFont, type Font } from 'fontkit';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import PDFDocument from 'pdfkit';
 import { formatDate, formatPeriod } from '../domain/dates';
 import type { InvoiceDocument, InvoiceStatus } from '../domain/invoice';
 import { formatRateBps, formatUsd, groupThousands } from '../domain/money';
 import type { BillingAddress } from '../domain/tax';
 import { taxIdLabel } from '../domain/tax-id';
+import { dejaVu } from './font-cache';
 import { addressLines } from './postal-address';
-
-const fontDir = path.join(path.dirname(createRequire(import.meta.url).resolve('dejavu-fonts-ttf/package.json')), 'ttf');
-// Parsed once per process: given a path, pdfkit would read and parse each
-// 700 KB font file again for every document (most of a small invoice's cost).
-// Each document still embeds its own subset of the glyphs it uses.
-const loadFont = (file: string): Font => parseFont(readFileSync(path.join(fontDir, file)));
-let fonts: { regular: Font; bold: Font } | null = null;
-const dejaVu = () => (fonts ??= { regular: loadFont('DejaVuSans.ttf'), bold: loadFont('DejaVuSans-Bold.ttf') });
 
 export type PageSize = 'LETTER' | 'A4';
 
@@ -87,7 +76,9 @@ export function renderInvoicePdf(inv: InvoiceDocument, size: PageSize = pageSize
   const doc = new PDFDocument({
     size,
     margin: MARGIN,
-    font: dejaVu().regular as unknown as string, // pdfkit takes a parsed fontkit font where its types say path
+    // No default font: pdfkit would open Helvetica, or given ours, open it twice and compare
+    // the two copies' name tables through JSON (5% of a render in the profile).
+    font: null as unknown as string,
     bufferPages: true,
     lang: 'en-US',
     displayTitle: true,
@@ -98,8 +89,10 @@ export function renderInvoicePdf(inv: InvoiceDocument, size: PageSize = pageSize
       CreationDate: new Date(inv.issuedAt), // same bytes on every render of the same state
     },
   });
+  // pdfkit takes a parsed fontkit font where its types say path.
   doc.registerFont('regular', dejaVu().regular as unknown as string);
   doc.registerFont('bold', dejaVu().bold as unknown as string);
+  doc.font('regular');
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));
   const done = new Promise<Buffer>((resolve, reject) => {

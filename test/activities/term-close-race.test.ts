@@ -1,7 +1,10 @@
 // Defect 5 of issue 11: a usage request that read the term open must not
 // commit after the term was closed and its final overage read. The race is
-// made deterministic: the pool hands the request's write to a hook first,
-// which closes the term through the real activities, then lets it run.
+// made deterministic: the pool hands the request's debit statement (checked
+// and written in one, under the balance row's lock: migration 0015) to a hook
+// first, which closes the term through the real activities, then lets it run.
+// (Before that statement existed, the request read the row first and wrote it
+// in a second statement; the hook ran between the two.)
 import { describe, expect, it } from 'vitest';
 import { createLedgerActivities } from '../../activities/ledger';
 import { createWorkspaceActivities } from '../../activities/workspace';
@@ -26,9 +29,9 @@ const request = (workspaceId: string): UsageInput => ({
 });
 
 /**
- * The pool, except that the usage request's optimistic write (the statement
- * named `usage-write-unchanged`) first waits for `beforeWrite`: everything it
- * does happens between the request's read and its write.
+ * The pool, except that the usage request's debit (the statement named
+ * `usage-debit`) first waits for `beforeWrite`: everything it does happens
+ * after the request was priced and before it is decided.
  */
 function poolInterleaving(beforeWrite: () => Promise<void>): Pool {
   let pending: (() => Promise<void>) | null = beforeWrite;
@@ -37,7 +40,7 @@ function poolInterleaving(beforeWrite: () => Promise<void>): Pool {
       if (prop !== 'query') return Reflect.get(target, prop, receiver) as unknown;
       return async (config: unknown, values?: unknown) => {
         const hook = pending;
-        if (hook && typeof config === 'object' && config !== null && (config as { name?: string }).name === 'usage-write-unchanged') {
+        if (hook && typeof config === 'object' && config !== null && (config as { name?: string }).name === 'usage-debit') {
           pending = null;
           await hook();
         }
@@ -91,7 +94,7 @@ describe('usage racing the end of a term (issue 11, defect 5)', () => {
   });
 
   it('a request that lost its race to the close is refused under the lock, before the read model says cancelled', async () => {
-    // Plan credits left: the close (expiry) moves the balance, the optimistic write misses and the locked path decides.
+    // Plan credits left: the close (expiry) moves the balance, and the debit decides on the closed row.
     const ws = await createTestWorkspace(pool, { planCredits: 5, onDemand: { enabled: true, monthlyLimit: 0 } });
     let billed = -1;
     const racing = poolInterleaving(async () => {

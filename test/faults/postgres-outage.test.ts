@@ -356,8 +356,8 @@ describe('the connection breaks after the commit reached Postgres', () => {
     // A TCP proxy in front of the cluster that, once armed, forwards the
     // statement that commits the debit and then cuts the connection instead of
     // passing Postgres' reply on: the debit is committed but the API never
-    // hears it. An uncontended debit commits with its one compare-and-set
-    // statement (the prepared 'usage-write-unchanged'); a locked one at COMMIT.
+    // hears it. A debit commits with its one statement (the prepared
+    // 'usage-debit'; 'usage-debit-many' for debits batched together).
     const target = Number(new URL(cluster!.adminUrl).port);
     let armed = false;
     let cut = 0;
@@ -368,7 +368,7 @@ describe('the connection breaks after the commit reached Postgres', () => {
       for (const s of [downstream, upstream]) s.on('error', closeBoth).on('close', closeBoth);
       downstream.on('data', (chunk: Buffer) => {
         // the Parse/Bind messages name the prepared statement; COMMIT is a simple-protocol Query
-        if (armed && (chunk.includes('usage-write-unchanged\0') || chunk.includes('COMMIT\0'))) {
+        if (armed && (chunk.includes('usage-debit\0') || chunk.includes('usage-debit-many\0'))) {
           armed = false;
           cutOnReply = true;
         }
