@@ -4,7 +4,7 @@ import { normalizeFeature } from '../src/domain/features';
 import type { OnDemandSettings } from '../src/domain/workspace';
 import { FailureCodes, type LowBalanceSetting, type PurchaseRequest, type PurchaseResult } from './definitions';
 import { remember } from './state';
-import { failure } from './workflow-failures';
+import { failure, paymentMethodRequired } from './workflow-failures';
 import type { BillingContext } from './billing-context';
 import { charge, attachPaymentMethod, voidUnpaid, finalize, nextSaleKey, retryUnpaid } from './payments';
 import { sync } from './read-model';
@@ -16,7 +16,7 @@ export async function onPurchase(b: BillingContext, req: PurchaseRequest): Promi
     throw failure(FailureCodes.conflict, `idempotencyKey '${req.idempotencyKey}' was used for a purchase of ${known.credits} credits`);
   }
   if (known?.result) return known.result;
-  if (!b.s.paymentMethod) throw failure(FailureCodes.paymentMethodRequired, 'buying credits needs a payment method on file');
+  if (!b.s.paymentMethod) throw paymentMethodRequired(b.id, 'buying credits needs a payment method on file');
   const entry = known ?? { credits: req.credits, attempts: 0, result: null };
   entry.attempts += 1;
   remember(b.s.purchases, req.idempotencyKey, entry);

@@ -1,8 +1,10 @@
 // Plan changes (SPEC rule 5): an upgrade is paid now and replaces the plan
 // bucket, a downgrade is scheduled for renewal.
+import { patched } from '@temporalio/workflow';
 import { classifyPlanChange, resolvePlan } from '../src/domain/workspace';
+import { PLAN_CHANGE_SAYS_WITHDRAWN } from './patches';
 import { FailureCodes, type PlanChangeRequest, type PlanChangeResult } from './definitions';
-import { failure, rule } from './workflow-failures';
+import { failure, paymentMethodRequired, rule } from './workflow-failures';
 import type { BillingContext } from './billing-context';
 import { termEndPending } from './execution';
 import { charge, voidUnpaid, finalize, nextSaleKey } from './payments';
@@ -30,11 +32,13 @@ export async function onChangePlan(b: BillingContext, req: PlanChangeRequest, re
   );
   if (kind === 'unchanged') {
     // Choosing the current plan again drops a scheduled change.
-    if (b.s.scheduledChange) {
+    const withdrawn = b.s.scheduledChange !== null;
+    if (withdrawn) {
       b.s.scheduledChange = null;
       await sync(b, 'Scheduled plan change withdrawn');
     }
-    return { effective: 'immediately', plan: req.plan, currentPlan: b.s.plan, effectiveAt: Date.now() };
+    const effective = patched(PLAN_CHANGE_SAYS_WITHDRAWN) ? (withdrawn ? 'withdrawn' : 'unchanged') : 'immediately';
+    return { effective, plan: req.plan, currentPlan: b.s.plan, effectiveAt: Date.now() };
   }
   if (kind === 'scheduled') {
     b.s.scheduledChange = { plan: req.plan, ...(req.enterprise ? { enterprise: req.enterprise } : {}) };
@@ -42,7 +46,7 @@ export async function onChangePlan(b: BillingContext, req: PlanChangeRequest, re
     return { effective: 'at_renewal', plan: req.plan, currentPlan: b.s.plan, effectiveAt: term.end };
   }
   if (!b.s.paymentMethod) {
-    throw failure(FailureCodes.paymentMethodRequired, `upgrading to '${req.plan}' needs a payment method on file`);
+    throw paymentMethodRequired(b.id, `upgrading to '${req.plan}' needs a payment method on file`);
   }
   // Rule 5: payment first; the plan bucket is replaced only after it succeeds.
   const saleKey = nextSaleKey(b, 'upgrade', `upgrade:${b.id}:${requestId}`);

@@ -7,7 +7,7 @@ import { resolvePlan, RETENTION_DAYS } from '../src/domain/workspace';
 import { FailureCodes, type CancelResult } from './definitions';
 import { RETENTION_COLLECTS_DEBT } from './patches';
 import { type Phase, type WorkspaceState } from './state';
-import { failure, rule } from './workflow-failures';
+import { failure, paymentMethodRequired, rule } from './workflow-failures';
 import { iso } from './format';
 import type { BillingContext } from './billing-context';
 import { wakeUp } from './dunning';
@@ -66,10 +66,10 @@ export async function resubscribe(b: BillingContext, plan: string, enterprise: E
   const collects = patched(RETENTION_COLLECTS_DEBT);
   const owes = collects && b.s.unpaid.length > 0;
   if (terms.monthlyPriceCents > 0 && !b.s.paymentMethod) {
-    throw failure(FailureCodes.paymentMethodRequired, `plan '${plan}' costs money: set a payment method first`);
+    throw paymentMethodRequired(b.id, `plan '${plan}' costs money and no payment method is on file`);
   }
   if (owes && !b.s.paymentMethod) {
-    throw failure(FailureCodes.paymentMethodRequired, 'unpaid invoices must be paid before subscribing again: set a payment method first');
+    throw paymentMethodRequired(b.id, 'unpaid invoices must be paid before subscribing again and no payment method is on file');
   }
   if (owes) await collectUnpaidBeforeResubscribing(b);
   const termIndex = b.s.termIndex + 1;

@@ -1,10 +1,19 @@
 // Failures the workflow reports (coded, non-retryable: the API maps the code
 // to a status) and how it reads the failures of its activities.
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import { FailureCodes } from '../src/domain/failure-codes';
 import { BillingRuleError } from '../src/domain/workspace';
 
 export function failure(code: string, message: string, details?: Record<string, unknown>): ApplicationFailure {
   return ApplicationFailure.create({ type: code, message, nonRetryable: true, details: details ? [details] : undefined });
+}
+
+/** A refusal for want of a card, naming the endpoint that sets one (a message change only: replays are unaffected). */
+export function paymentMethodRequired(workspaceId: string, why: string): ApplicationFailure {
+  return failure(
+    FailureCodes.paymentMethodRequired,
+    `${why}: set one with PUT /v1/workspaces/${workspaceId}/payment-method {"paymentMethod": "pm_..."}`,
+  );
 }
 
 /** Turns a domain rule refusal into the failure the API maps to a status. */
