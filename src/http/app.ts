@@ -7,6 +7,7 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
+  type FastifyRequest,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
   type RawServerDefault,
@@ -108,7 +109,19 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   // Every string of every request (body, path, query, Idempotency-Key) obeys one text rule, before any route runs.
   app.addHook('preValidation', refuseBadText);
 
+  /** 405 with Allow for a known path asked with a method it does not have; false for an unknown path. */
+  const refuseMethod = (req: FastifyRequest, reply: FastifyReply): boolean => {
+    const path = req.url.split('?')[0]!;
+    const methods = allowed.of(path);
+    if (methods.length === 0) return false;
+    void reply.header('allow', methods.join(', '));
+    void sendFailure(reply, new CodedError('method_not_allowed', `${path} answers ${methods.join(', ')}, not ${req.method}`));
+    return true;
+  };
+
   app.setErrorHandler((err, req, reply) => {
+    // A method without a route whose request Fastify refused before the not-found handler (QUERY without Content-Type).
+    if (req.is404 && !(err instanceof CodedError) && refuseMethod(req, reply)) return reply;
     if (err instanceof CodedError) return sendFailure(reply, err);
     const e = err as { validation?: unknown[]; validationContext?: string; statusCode?: number; code?: string; message: string };
     if (e.validation) {
@@ -148,13 +161,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   });
 
   app.setNotFoundHandler((req, reply) => {
-    const path = req.url.split('?')[0]!;
-    const methods = allowed.of(path);
-    if (methods.length > 0) {
-      void reply.header('allow', methods.join(', '));
-      return sendFailure(reply, new CodedError('method_not_allowed', `${path} answers ${methods.join(', ')}, not ${req.method}`));
-    }
-    return sendFailure(reply, new CodedError('not_found', `no route ${req.method} ${path}`));
+    if (refuseMethod(req, reply)) return reply;
+    return sendFailure(reply, new CodedError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
   });
 
   await app.register(swagger, {

@@ -49,7 +49,12 @@ const WORKSPACE_OPERATIONS = [
 
 /** Links per operation and success status. */
 const LINKS: Record<string, Record<string, Record<string, Json>>> = {
-  createWorkspace: { '201': linksTo(WORKSPACE_OPERATIONS, workspaceId), '200': linksTo(WORKSPACE_OPERATIONS, workspaceId) },
+  createWorkspace: Object.fromEntries(
+    ['201', '200'].map((status) => [
+      status,
+      { ...linksTo(WORKSPACE_OPERATIONS, workspaceId), ...linksTo(['setFeature'], { ...workspaceId, feature: 'chat' }) },
+    ]),
+  ),
   purchaseCredits: {
     '201': { ...linksTo(['getInvoice', 'getInvoicePdf'], { id: '$response.body#/invoiceId' }), ...linksTo(['getWorkspace'], sameWorkspace) },
   },
