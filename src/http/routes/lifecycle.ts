@@ -71,7 +71,19 @@ const createWorkspaceBody = (PlanId: ReturnType<typeof planIdOf>) => Type.Object
     enterprise: Type.Optional(Enterprise),
     paymentMethod: Type.Optional(PaymentMethod),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        id: 'acme',
+        name: 'Acme Inc.',
+        billingEmail: 'finance@acme.example',
+        billingAddress: { country: 'US', region: 'NY', city: 'New York', postalCode: '10001', line1: '350 Fifth Avenue' },
+        plan: 'pro',
+        paymentMethod: 'pm_card_visa',
+      },
+    ],
+  },
 );
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -137,7 +149,7 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
           'x-refusal': ENTERPRISE_RULE,
           params: IdParams,
           headers: IdempotencyHeader,
-          body: Type.Object({ plan: PlanId, enterprise: Type.Optional(Enterprise) }, { additionalProperties: false }),
+          body: Type.Object({ plan: PlanId, enterprise: Type.Optional(Enterprise) }, { additionalProperties: false, examples: [{ plan: 'growth' }] }),
           response: { 200: PlanChangeAnswer },
         },
       },
@@ -225,7 +237,7 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
           summary: "Set the workspace's card (a Stripe payment method); unpaid invoices are charged again at once",
           params: IdParams,
           headers: IdempotencyHeader,
-          body: Type.Object({ paymentMethod: PaymentMethod }, { additionalProperties: false }),
+          body: Type.Object({ paymentMethod: PaymentMethod }, { additionalProperties: false, examples: [{ paymentMethod: 'pm_card_visa' }] }),
           response: { 200: PaymentMethodAnswer },
         },
       },
@@ -257,7 +269,7 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
               credits: Type.Integer({ minimum: minCredits, maximum: maxCredits, description: 'from the pricing config: purchase.minCredits to purchase.maxCredits' }),
               idempotencyKey: text(200, 'names the purchase: a paid key returns the first purchase'),
             },
-            { additionalProperties: false },
+            { additionalProperties: false, examples: [{ credits: 1000, idempotencyKey: 'buy-1000-2026-01' }] },
           ),
         },
       },
@@ -295,7 +307,7 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
           response: { 200: OnDemandAnswer },
           body: Type.Object(
             { enabled: Type.Boolean(), monthlyLimit: Type.Integer({ minimum: 0, maximum: MAX_ON_DEMAND_LIMIT, description: '0 = unlimited' }) },
-            { additionalProperties: false },
+            { additionalProperties: false, examples: [{ enabled: true, monthlyLimit: 500 }] },
           ),
         },
       },
@@ -328,7 +340,7 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
                 Type.Null({ description: 'the default: 10% of the plan allocation (pricing config lowBalancePercent)' }),
               ]),
             },
-            { additionalProperties: false },
+            { additionalProperties: false, examples: [{ threshold: 50 }] },
           ),
         },
       },
@@ -354,7 +366,7 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
           response: { 200: FeaturesAnswer },
           params: Type.Object({ id: WorkspaceId, feature: Type.String({ pattern: FEATURE_PATTERN.source, description: 'case-insensitive' }) }),
           headers: IdempotencyHeader,
-          body: Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false }),
+          body: Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false, examples: [{ enabled: false }] }),
         },
       },
       async (req, reply) => {

@@ -18,7 +18,13 @@ export const usageBody = (pricing: PricingConfig) => Type.Object(
     tokens: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000, description: 'required for token-metered actions' })),
     alreadyPerformed: Type.Optional(Type.Boolean({ description: 'the AI call already ran: record the fact even when credits are short' })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      { idempotencyKey: 'req-7f3a', memberId: 'alice', action: 'chat_question', feature: 'chat' },
+      { idempotencyKey: 'req-7f3b', memberId: 'bob', action: 'ai_assist', feature: 'reports', tokens: 2400 },
+    ],
+  },
 );
 
 const Buckets = Type.Object({ plan: Type.Integer({ minimum: 0 }), purchased: Type.Integer({ minimum: 0 }), overage: Type.Integer({ minimum: 0 }) });
