@@ -127,14 +127,16 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     if (e.validation) {
       const part = e.validationContext ?? 'request';
       const errors = e.validation as SchemaError[];
-      const fields = fieldProblems(part, errors).map((p) => p.field);
+      // The part's schema, so a bound names the whole range ("credits must be an integer from 100 to 100000").
+      const schema = (req.routeOptions.schema as Record<string, Record<string, unknown> | undefined> | undefined)?.[part];
+      const fields = fieldProblems(part, errors, schema).map((p) => p.field);
       // A value outside an enumeration the route names its own refusal for (an action no price list has: unknown_action).
       const enumCode = req.routeOptions.config.enumRefusals?.[fields[0] ?? ''];
       if (enumCode && fields.length === 1 && errors.some((x) => x.keyword === 'enum')) {
         const value = (req.body as Record<string, unknown> | undefined)?.[fields[0]!];
-        return sendFailure(reply, new CodedError(enumCode, `unknown ${fields[0]} '${String(value)}': ${validationMessage(part, errors)}`, { in: part, fields }));
+        return sendFailure(reply, new CodedError(enumCode, `unknown ${fields[0]} '${String(value)}': ${validationMessage(part, errors, schema)}`, { in: part, fields }));
       }
-      return sendFailure(reply, new CodedError('validation_failed', validationMessage(part, errors), { in: part, fields }));
+      return sendFailure(reply, new CodedError('validation_failed', validationMessage(part, errors, schema), { in: part, fields }));
     }
     if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
       return sendFailure(reply, new CodedError('invalid_json', e.message));

@@ -6,6 +6,29 @@ export interface SchemaError {
   instancePath: string;
   params: Record<string, unknown>;
   message?: string;
+  /** JSON pointer (with a leading #) to the failing keyword's schema. */
+  schemaPath?: string;
+}
+
+type SchemaNode = Record<string, unknown>;
+
+/** The schema a validation error's schemaPath points at, inside `root`. */
+function schemaAt(root: SchemaNode | undefined, pointer: string | undefined): SchemaNode | undefined {
+  if (!root || pointer === undefined) return undefined;
+  let node: unknown = root;
+  for (const token of pointer.replace(/^#\/?/, '').split('/').filter(Boolean)) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[token.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return typeof node === 'object' && node !== null ? (node as SchemaNode) : undefined;
+}
+
+/** "an integer from 100 to 100000" when the failing number's schema has both bounds. */
+function rangeOf(e: SchemaError, root: SchemaNode | undefined): string | null {
+  if (e.keyword !== 'minimum' && e.keyword !== 'maximum') return null;
+  const node = schemaAt(root, e.schemaPath);
+  if (!node || typeof node.minimum !== 'number' || typeof node.maximum !== 'number') return null;
+  return `${node.type === 'integer' ? 'an integer' : 'a number'} from ${node.minimum} to ${node.maximum}`;
 }
 
 /** Enumerations longer than this are named by a few values and a count, not listed. */
@@ -38,7 +61,9 @@ function listOf(values: unknown[]): string {
 }
 
 /** What one failed keyword asked for, as the end of "must be ...". */
-function expectation(e: SchemaError): string {
+function expectation(e: SchemaError, root?: SchemaNode): string {
+  const range = rangeOf(e, root);
+  if (range) return range;
   const p = e.params;
   switch (e.keyword) {
     case 'type':
@@ -80,7 +105,7 @@ export interface FieldProblem {
 }
 
 /** One sentence per field that failed, in the order the validator reported them. */
-export function fieldProblems(part: string, errors: readonly SchemaError[]): FieldProblem[] {
+export function fieldProblems(part: string, errors: readonly SchemaError[], schema?: SchemaNode): FieldProblem[] {
   const unknownFields = errors.some((e) => e.keyword === 'additionalProperties');
   const byField = new Map<string, SchemaError[]>();
   const problems: FieldProblem[] = [];
@@ -115,7 +140,7 @@ export function fieldProblems(part: string, errors: readonly SchemaError[]): Fie
       if (e.keyword === 'const') values.push(e.params.allowedValue);
       else if (e.keyword === 'enum') values.push(...((e.params.allowedValues as unknown[] | undefined) ?? []));
       else if (e.keyword === 'boolean') wants.push('absent');
-      else wants.push(expectation(e));
+      else wants.push(expectation(e, schema));
     }
     const parts = [...(values.length ? [listOf(values)] : []), ...new Set(wants)];
     problems.push({ field, message: `${field} must be ${parts.join(alternatives ? ' or ' : ' and ')}` });
@@ -124,7 +149,7 @@ export function fieldProblems(part: string, errors: readonly SchemaError[]): Fie
 }
 
 /** The whole refusal in one line: each field's sentence, joined. */
-export function validationMessage(part: string, errors: readonly SchemaError[]): string {
-  const problems = fieldProblems(part, errors);
+export function validationMessage(part: string, errors: readonly SchemaError[], schema?: SchemaNode): string {
+  const problems = fieldProblems(part, errors, schema);
   return problems.length ? problems.map((p) => p.message).join('; ') : `the ${part} is not valid`;
 }

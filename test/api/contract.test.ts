@@ -220,7 +220,7 @@ describe('405, messages people read, no coercion of junk', () => {
   it.each([
     ['groupBy=feature', () => `${ws}/usage?groupBy=feature`, 'groupBy must be member or day'],
     ['an unknown plan', () => `${ws}/plan`, 'plan must be one of free, pro, growth, enterprise'],
-    ['limit=0', () => `${ws}/usage/history?limit=0`, 'limit must be at least 1'],
+    ['limit=0', () => `${ws}/usage/history?limit=0`, 'limit must be an integer from 1 to 200'],
     ['an unknown query parameter', () => `${ws}/usage?member=alice`, 'member is not a known field'],
     ['a missing field', () => `${ws}/on-demand`, 'monthlyLimit is required'],
   ])('%s: one readable sentence', async (_, url, message) => {

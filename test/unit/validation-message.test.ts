@@ -35,6 +35,12 @@ describe('validationMessage', () => {
     expect(message(value)).toBe(expected);
   });
 
+  it('a bound names the whole range when the schema has both', () => {
+    const errors = Compile(Query).Errors({ limit: 500 });
+    expect(validationMessage('querystring', errors as never, Query as never)).toBe('limit must be an integer from 1 to 200');
+    expect(validationMessage('querystring', Compile(Query).Errors({ threshold: -1 }) as never, Query as never)).toBe('threshold must be at least 0 or null');
+  });
+
   it('one sentence per field, joined', () => {
     expect(message({ groupBy: 'week', limit: 0 })).toBe('groupBy must be member or day; limit must be at least 1');
   });
