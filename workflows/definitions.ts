@@ -21,7 +21,12 @@ export interface PlanChangeRequest {
   enterprise?: EnterpriseTerms;
 }
 export interface PlanChangeResult {
-  effective: 'immediately' | 'at_renewal';
+  /**
+   * `withdrawn`: the current plan was chosen again and a scheduled change was dropped;
+   * `unchanged`: the current plan was chosen again and nothing was scheduled
+   * (runs before PLAN_CHANGE_SAYS_WITHDRAWN answered `immediately` for both).
+   */
+  effective: 'immediately' | 'at_renewal' | 'withdrawn' | 'unchanged';
   plan: PlanId;
   /** The plan in force now (differs from `plan` when the change is scheduled). */
   currentPlan: PlanId;

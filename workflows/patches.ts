@@ -23,3 +23,5 @@ export const BLOCKED_VISIBLE = 'billing-blocked-search-attribute';
 export const RETRY_BLOCKED_ON_REQUEST = 'retry-blocked-step-on-request';
 /** Upgrades and purchases keyed by a per-workspace sale number, not by the client's key. */
 export const SALE_NUMBERED_KEYS = 'sale-numbered-keys';
+/** Choosing the current plan again answers what happened: `withdrawn` (a scheduled change dropped) or `unchanged`. */
+export const PLAN_CHANGE_SAYS_WITHDRAWN = 'plan-change-says-withdrawn';

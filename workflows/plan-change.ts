@@ -2,7 +2,9 @@
 // out by the executor; during retention a plan change is a re-subscription.
 import { resolvePlan } from '../src/domain/workspace';
 import type { PlanChangeRequest, PlanChangeResult } from './definitions';
-import { failure, rule } from './workflow-failures';
+import { patched } from '@temporalio/workflow';
+import { PLAN_CHANGE_SAYS_WITHDRAWN } from './patches';
+import { refusal, rule } from './workflow-failures';
 import type { BillingContext } from './billing-context';
 import { decidePlanChange } from './decisions/plan-change';
 import { termEndPending } from './execution';
@@ -17,7 +19,7 @@ export async function onChangePlan(b: BillingContext, req: PlanChangeRequest, re
   const decision = decidePlanChange(b.s, req, target, { renewalPending, requestId });
   switch (decision.kind) {
     case 'refuse':
-      throw failure(decision.code, decision.message);
+      throw refusal(b.id, decision.code, decision.message);
     case 'resubscribe':
       await resubscribe(b, req.plan, enterprise, requestId);
       return { effective: 'immediately', plan: req.plan, currentPlan: b.s.plan, effectiveAt: b.s.anchor };
@@ -29,8 +31,12 @@ export async function onChangePlan(b: BillingContext, req: PlanChangeRequest, re
       const invoiceId = done.invoice!.id;
       return { effective: 'immediately', plan: req.plan, currentPlan: req.plan, effectiveAt: Date.now(), invoiceId, balance: done.balance! };
     }
-    default:
+    default: {
       await runSteps(b, decision.steps);
-      return { effective: 'immediately', plan: req.plan, currentPlan: b.s.plan, effectiveAt: Date.now() };
+      // Runs before the patch answered 'immediately' for both.
+      const says = patched(PLAN_CHANGE_SAYS_WITHDRAWN);
+      const effective = !says ? 'immediately' : decision.kind === 'withdraw' ? 'withdrawn' : 'unchanged';
+      return { effective, plan: req.plan, currentPlan: b.s.plan, effectiveAt: Date.now() };
+    }
   }
 }

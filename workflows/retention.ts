@@ -6,7 +6,7 @@ import { resolvePlan } from '../src/domain/workspace';
 import { FailureCodes, type CancelResult } from './definitions';
 import { RETENTION_COLLECTS_DEBT } from './patches';
 import type { Phase } from './state';
-import { failure, rule } from './workflow-failures';
+import { failure, refusal, rule } from './workflow-failures';
 import type { BillingContext } from './billing-context';
 import { cancelSteps, purgeSteps, withdrawCancellationSteps } from './decisions/cancellation';
 import { owesBeforeResubscribing, resubscribeRefusal, resubscribeSteps } from './decisions/resubscribe';
@@ -53,8 +53,8 @@ export async function waitOutRetention(b: BillingContext): Promise<boolean> {
 export async function resubscribe(b: BillingContext, plan: string, enterprise: EnterpriseTerms | null, requestId: string): Promise<void> {
   const terms = rule(() => resolvePlan(b.pricing!, plan, enterprise));
   const collects = patched(RETENTION_COLLECTS_DEBT);
-  const refusal = resubscribeRefusal(b.s, plan, terms, collects);
-  if (refusal) throw failure(refusal.code, refusal.message);
+  const refused = resubscribeRefusal(b.s, plan, terms, collects);
+  if (refused) throw refusal(b.id, refused.code, refused.message);
   if (owesBeforeResubscribing(b.s, collects)) await collectUnpaidBeforeResubscribing(b);
   // Anchored when the debt is settled: the new subscription starts now.
   await runSteps(b, resubscribeSteps(b.s, { plan, enterprise, terms, requestId }, Date.now(), collects));

@@ -1,10 +1,24 @@
 // Failures the workflow reports (coded, non-retryable: the API maps the code
 // to a status) and how it reads the failures of its activities.
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import { FailureCodes } from '../src/domain/failure-codes';
 import { BillingRuleError } from '../src/domain/workspace';
 
 export function failure(code: string, message: string, details?: Record<string, unknown>): ApplicationFailure {
   return ApplicationFailure.create({ type: code, message, nonRetryable: true, details: details ? [details] : undefined });
+}
+
+/** A refusal for want of a card, naming the endpoint that sets one (a message change only: replays are unaffected). */
+export function paymentMethodRequired(workspaceId: string, why: string): ApplicationFailure {
+  return failure(
+    FailureCodes.paymentMethodRequired,
+    `${why}: set one with PUT /v1/workspaces/${workspaceId}/payment-method {"paymentMethod": "pm_..."}`,
+  );
+}
+
+/** A decision's refusal as the failure the API maps; a missing card names the endpoint that sets one. */
+export function refusal(workspaceId: string, code: string, message: string): ApplicationFailure {
+  return code === FailureCodes.paymentMethodRequired ? paymentMethodRequired(workspaceId, message) : failure(code, message);
 }
 
 /** Turns a domain rule refusal into the failure the API maps to a status. */

@@ -109,6 +109,15 @@ describe('replay corpus: one history per path', () => {
     await record(id, 'downgrade-at-renewal', 2);
   });
 
+  it('downgrade scheduled, then withdrawn by choosing the current plan again (PLAN_CHANGE_SAYS_WITHDRAWN)', async () => {
+    const id = 'rec-downgrade-withdrawn';
+    await t.create({ id, plan: 'growth', paymentMethod: 'pm_card_visa' });
+    expect(await t.workflows.changePlan(id, { plan: 'pro' })).toMatchObject({ effective: 'at_renewal' });
+    expect(await t.workflows.changePlan(id, { plan: 'growth' })).toMatchObject({ effective: 'withdrawn' });
+    expect(await t.workflows.changePlan(id, { plan: 'growth' })).toMatchObject({ effective: 'unchanged' });
+    await record(id, 'downgrade-withdrawn', 1);
+  });
+
   it('cancel with overage, retention, purge', async () => {
     const id = 'rec-cancel';
     await t.create({ id, plan: 'pro', paymentMethod: 'pm_card_visa' });

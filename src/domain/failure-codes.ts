@@ -45,6 +45,8 @@ export const FailureCodes = {
   headersTooLarge: 'headers_too_large',
   requestTimeout: 'request_timeout',
   badUrl: 'bad_url',
+  /** A known path asked with a method it does not have (the answer's Allow header lists those it has). */
+  methodNotAllowed: 'method_not_allowed',
   /** Any other request Fastify itself refuses (its status is kept). */
   badRequest: 'bad_request',
 

@@ -2,11 +2,12 @@
 // body and query (no coercion of bodies, unknown fields rejected) and feed
 // the OpenAPI document.
 import swagger from '@fastify/swagger';
-import { registerAjvFormats, TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { registerAjvFormats, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
+  type FastifyRequest,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
   type RawServerDefault,
@@ -19,7 +20,12 @@ import { authenticate, type ApiTokens } from './auth';
 import { CodedError, type FailureCode } from '../domain/failure-codes';
 import { errorBody, HTTP_ANSWERS, httpAnswerOf } from './error-status';
 import { databaseUnavailable } from './errors';
+import { AllowedMethods } from './allowed-methods';
+import { finishDocument } from './openapi-document';
+import { documentErrorAnswers } from './route-contract';
 import { refuseBadText, strictUtf8JsonParser } from './text-edge';
+import { fieldProblems, validationMessage, type SchemaError } from './validation-message';
+import { strictValidatorCompiler } from './validator';
 
 registerAjvFormats();
 
@@ -90,7 +96,11 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       void sendFailure(reply, failure);
     },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
-  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.setValidatorCompiler(strictValidatorCompiler);
+  // Before any route (and before @fastify/swagger reads them): every route's error answers, and its methods for the 405.
+  const allowed = new AllowedMethods();
+  app.addHook('onRoute', allowed.onRoute);
+  app.addHook('onRoute', documentErrorAnswers);
 
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('x-request-id', req.id);
@@ -99,11 +109,34 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   // Every string of every request (body, path, query, Idempotency-Key) obeys one text rule, before any route runs.
   app.addHook('preValidation', refuseBadText);
 
+  /** 405 with Allow for a known path asked with a method it does not have; false for an unknown path. */
+  const refuseMethod = (req: FastifyRequest, reply: FastifyReply): boolean => {
+    const path = req.url.split('?')[0]!;
+    const methods = allowed.of(path);
+    if (methods.length === 0) return false;
+    void reply.header('allow', methods.join(', '));
+    void sendFailure(reply, new CodedError('method_not_allowed', `${path} answers ${methods.join(', ')}, not ${req.method}`));
+    return true;
+  };
+
   app.setErrorHandler((err, req, reply) => {
+    // A method without a route whose request Fastify refused before the not-found handler (QUERY without Content-Type).
+    if (req.is404 && !(err instanceof CodedError) && refuseMethod(req, reply)) return reply;
     if (err instanceof CodedError) return sendFailure(reply, err);
     const e = err as { validation?: unknown[]; validationContext?: string; statusCode?: number; code?: string; message: string };
     if (e.validation) {
-      return sendFailure(reply, new CodedError('validation_failed', `invalid ${e.validationContext ?? 'request'}: ${e.message}`));
+      const part = e.validationContext ?? 'request';
+      const errors = e.validation as SchemaError[];
+      // The part's schema, so a bound names the whole range ("credits must be an integer from 100 to 100000").
+      const schema = (req.routeOptions.schema as Record<string, Record<string, unknown> | undefined> | undefined)?.[part];
+      const fields = fieldProblems(part, errors, schema).map((p) => p.field);
+      // A value outside an enumeration the route names its own refusal for (an action no price list has: unknown_action).
+      const enumCode = req.routeOptions.config.enumRefusals?.[fields[0] ?? ''];
+      if (enumCode && fields.length === 1 && errors.some((x) => x.keyword === 'enum')) {
+        const value = (req.body as Record<string, unknown> | undefined)?.[fields[0]!];
+        return sendFailure(reply, new CodedError(enumCode, `unknown ${fields[0]} '${String(value)}': ${validationMessage(part, errors, schema)}`, { in: part, fields }));
+      }
+      return sendFailure(reply, new CodedError('validation_failed', validationMessage(part, errors, schema), { in: part, fields }));
     }
     if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
       return sendFailure(reply, new CodedError('invalid_json', e.message));
@@ -129,14 +162,26 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     return sendFailure(reply, new CodedError('internal', 'internal error; see the server log with this request id'));
   });
 
-  app.setNotFoundHandler((req, reply) => sendFailure(reply, new CodedError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
+  app.setNotFoundHandler((req, reply) => {
+    if (refuseMethod(req, reply)) return reply;
+    return sendFailure(reply, new CodedError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
+  });
 
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Credit billing orchestrator API', version: '1' },
+      openapi: '3.1.0',
+      info: {
+        title: 'Credit billing orchestrator API',
+        version: '1',
+        description: 'Pooled AI credits per workspace: plans, usage, purchases, invoices. Every error answers {"error": {"code", "message"}}.',
+        license: { name: 'UNLICENSED', identifier: 'UNLICENSED' },
+      },
+      // Relative: the API is wherever this document was fetched from (npm start prints its address).
+      servers: [{ url: '/', description: 'the server that serves this document' }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
+    transformObject: (doc) => finishDocument((doc as { openapiObject: Record<string, unknown> }).openapiObject),
   });
 
   // Bodies are JSON (the Stripe webhook route reads its raw bytes in its own scope):
@@ -151,8 +196,17 @@ export async function buildApp(opts: AppOptions): Promise<App> {
 
   app.get(
     '/openapi.json',
-    { config: { auth: false }, schema: { tags: ['ops'], summary: 'This API description (OpenAPI 3)', security: [] } },
-    async () => app.swagger(),
+    {
+      config: { auth: false },
+      schema: {
+        tags: ['ops'],
+        operationId: 'getOpenApiDocument',
+        summary: 'This API description (OpenAPI 3.1)',
+        security: [],
+        response: { 200: { description: 'The OpenAPI document', type: 'object', additionalProperties: true } },
+      },
+    },
+    async () => app.swagger() as unknown as Record<string, unknown>,
   );
 
   return app;

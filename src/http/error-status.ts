@@ -55,6 +55,7 @@ export const HTTP_ANSWERS: Readonly<Record<FailureCode, HttpAnswer>> = {
   headers_too_large: { status: 431 },
   request_timeout: { status: 408 },
   bad_url: { status: 400 },
+  method_not_allowed: { status: 405 },
   // Fastify's own refusals keep the status Fastify gave them (app.ts); this is the default.
   bad_request: { status: 400 },
 

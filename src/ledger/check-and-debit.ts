@@ -114,13 +114,21 @@ type RowAsRead = { [K in keyof DebitRow]: NonNullable<DebitRow[K]> };
 function creditLimitRefusal(input: UsageInput, ws: RowAsRead, cost: number): UsageRefusal {
   const total = ws.plan_balance + ws.purchased_balance;
   const refreshesAt = ws.term_end.toISOString();
+  // What the request would take from on-demand: the part the balance does not cover.
+  const requested = cost - total;
+  const limit = ws.on_demand_monthly_limit;
   const onDemand = !ws.on_demand_enabled
     ? 'on-demand usage is off'
-    : `the on-demand limit of ${ws.on_demand_monthly_limit} credits is reached (${ws.overage_used} used)`;
+    : `it would need ${requested} on-demand credits, which would exceed the on-demand limit of ${limit} credits (${ws.overage_used} used this term)`;
   return refuse(
     'credit_limit_reached',
     `not enough credits: '${input.action}' costs ${cost}, ${total} left and ${onDemand}; plan credits refresh at ${refreshesAt}`,
-    { refreshesAt, creditsRequired: cost, balance: { plan: ws.plan_balance, purchased: ws.purchased_balance, total } },
+    {
+      refreshesAt,
+      creditsRequired: cost,
+      balance: { plan: ws.plan_balance, purchased: ws.purchased_balance, total },
+      ...(ws.on_demand_enabled ? { onDemand: { limit, used: ws.overage_used, requested } } : {}),
+    },
   );
 }
 

@@ -16,6 +16,8 @@ export interface WorkspaceView {
   retentionUntil: string | null;
   /** credits.low threshold in credits (rule 11); null = the default percentage of the plan allocation. */
   lowBalanceThreshold: number | null;
+  /** A downgrade (or other change) waiting for renewal: it takes effect at the end of the current term. */
+  scheduledChange: { plan: string; effectiveAt: string } | null;
 }
 
 interface Row {
@@ -33,6 +35,7 @@ interface Row {
   cancel_at: Date | null;
   retention_until: Date | null;
   low_balance_threshold: number | null;
+  scheduled_plan: string | null;
 }
 
 /** Null for an unknown id and for a sign-up that has not created the workspace. */
@@ -40,7 +43,7 @@ export async function getWorkspaceView(pool: Pool | PoolClient, workspaceId: str
   const { rows } = await pool.query<Row>(
     `SELECT w.id, w.plan, w.status, w.term_start, w.term_end, b.plan_balance, b.purchased_balance, b.overage_used,
             w.on_demand_enabled, w.on_demand_monthly_limit, w.disabled_features, w.cancel_at, w.retention_until,
-            w.low_balance_threshold
+            w.low_balance_threshold, w.scheduled_plan
      FROM workspaces w LEFT JOIN credit_balances b ON b.workspace_id = w.id WHERE w.id = $1 AND w.${IS_CREATED_WORKSPACE}`,
     [workspaceId],
   );
@@ -59,5 +62,6 @@ export async function getWorkspaceView(pool: Pool | PoolClient, workspaceId: str
     cancelAt: r.cancel_at?.toISOString() ?? null,
     retentionUntil: r.retention_until?.toISOString() ?? null,
     lowBalanceThreshold: r.low_balance_threshold,
+    scheduledChange: r.scheduled_plan === null ? null : { plan: r.scheduled_plan, effectiveAt: r.term_end.toISOString() },
   };
 }

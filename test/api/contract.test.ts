@@ -199,7 +199,115 @@ describe('refusals of bad requests (404, 409, 422, ...)', () => {
   });
 });
 
+describe('405, messages people read, no coercion of junk', () => {
+  it.each([
+    ['DELETE', () => ws, 'GET, HEAD'],
+    ['PATCH', () => `${ws}/plan`, 'POST'],
+    ['GET', () => `${ws}/purchases`, 'POST'],
+    ['POST', () => `/v1/invoices/${invoiceId}`, 'GET, HEAD'],
+    ['PUT', () => `${ws}/usage`, 'GET, HEAD, POST'],
+    // Fastify refuses a QUERY without Content-Type before routing: still a 405 for a known path.
+    ['QUERY', () => `${ws}/invoices`, 'GET, HEAD'],
+  ])('%s on a path that does not have it -> 405 method_not_allowed with Allow', async (method, url, allow) => {
+    const res = await call(method, url(), { body: ['GET', 'DELETE', 'QUERY'].includes(method) ? undefined : {} });
+    expectRefusal(res, 405, 'method_not_allowed');
+    expect(res.headers.get('allow')).toBe(allow);
+  });
+
+  it('an unknown path stays a 404', async () => {
+    expectRefusal(await call('DELETE', '/v1/nothing-here'), 404, 'not_found');
+  });
+
+  it.each([
+    ['groupBy=feature', () => `${ws}/usage?groupBy=feature`, 'groupBy must be member or day'],
+    ['an unknown plan', () => `${ws}/plan`, 'plan must be one of free, pro, growth, enterprise'],
+    ['limit=0', () => `${ws}/usage/history?limit=0`, 'limit must be an integer from 1 to 200'],
+    ['an unknown query parameter', () => `${ws}/usage?member=alice`, 'member is not a known field'],
+    ['a missing field', () => `${ws}/on-demand`, 'monthlyLimit is required'],
+  ])('%s: one readable sentence', async (_, url, message) => {
+    const [method, body] = url().endsWith('/plan') ? ['POST', { plan: 'platinum' }] : url().endsWith('/on-demand') ? ['PUT', { enabled: true }] : ['GET', undefined];
+    const res = await call(method, url(), { body });
+    expectRefusal(res, 422, 'validation_failed');
+    expect(res.body.error.message).toBe(message);
+  });
+
+  it('an action outside the price list is 422 unknown_action naming the actions', async () => {
+    const res = await call('POST', `${ws}/usage`, { body: { ...usageBody('u-teleport'), action: 'teleport' } });
+    expectRefusal(res, 422, 'unknown_action');
+    expect(res.body.error.message).toMatch(/^unknown action 'teleport': action must be one of chat_question, /);
+  });
+
+  it.each(['0x10', '1e1', '', '%205', 'true', '5abc', '+5', '2.0'])('limit=%s is not read as a number: 422', async (junk) => {
+    const res = await call('GET', `${ws}/usage/history?limit=${junk}`);
+    expectRefusal(res, 422, 'validation_failed');
+    expect(res.body.error.message).toBe('limit must be an integer');
+  });
+
+  it('a number spelled plainly still is one', async () => {
+    expect((await call('GET', `${ws}/usage/history?limit=5`)).status).toBe(200);
+  });
+});
+
 describe('GET /openapi.json', () => {
+  type Op = {
+    operationId: string;
+    summary?: string;
+    requestBody?: { content: Record<string, { schema: Record<string, any> }> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    responses: Record<string, { content?: Record<string, { schema: Record<string, any> }>; links?: Record<string, unknown> }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  };
+  const op = async (path: string, method: string): Promise<Op> => (await call('GET', '/openapi.json', { token: null })).body.paths[path][method];
+
+  it('is OpenAPI 3.1 with servers, a unique operationId and a summary per operation, and the Error component', async () => {
+    const doc = (await call('GET', '/openapi.json', { token: null })).body;
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.servers).toEqual([expect.objectContaining({ url: '/' })]);
+    const ops = Object.values(doc.paths as Record<string, Record<string, Op>>).flatMap((o) => Object.values(o));
+    const ids = ops.map((o) => o.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const o of ops) expect(o.summary, o.operationId).toBeTruthy();
+    expect(doc.components.schemas.Error.properties.error.required).toEqual(['code', 'message']);
+  });
+
+  it('documents 201 for create and purchase, error codes as enums per status, the PDF as binary', async () => {
+    const create = await op('/v1/workspaces', 'post');
+    expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(['200', '201', '401', '402', '409', '422', '503']));
+    const purchase = await op('/v1/workspaces/{id}/purchases', 'post');
+    expect(purchase.responses['201']!.content!['application/json']!.schema.required).toEqual(
+      expect.arrayContaining(['invoiceId', 'invoiceNumber', 'subtotalCents', 'taxCents', 'totalCents', 'amountCents']),
+    );
+    const refusals = purchase.responses['422']!.content!['application/json']!.schema;
+    expect(refusals.allOf[0]).toEqual({ $ref: '#/components/schemas/Error' });
+    expect(refusals.allOf[1].properties.error.properties.code.enum).toEqual(['payment_method_required', 'validation_failed']);
+    const pdf = await op('/v1/invoices/{id}/pdf', 'get');
+    expect(pdf.responses['200']!.content).toEqual({ 'application/pdf': { schema: expect.objectContaining({ type: 'string', format: 'binary' }) } });
+    expect(pdf.responses['404']).toBeDefined();
+  });
+
+  it('has request schemas as strict as the server: enums for plan, action and groupBy, bounds on credits', async () => {
+    const body = async (path: string, method: string) => (await op(path, method)).requestBody!.content['application/json']!.schema.properties;
+    expect((await body('/v1/workspaces/{id}/plan', 'post')).plan.enum).toEqual(['free', 'pro', 'growth', 'enterprise']);
+    expect((await body('/v1/workspaces/{id}/usage', 'post')).action.enum).toContain('ai_assist');
+    expect((await body('/v1/workspaces/{id}/purchases', 'post')).credits).toMatchObject({ minimum: 100, maximum: 100_000 });
+    const summary = (await call('GET', '/openapi.json', { token: null })).body.paths['/v1/workspaces/{id}/usage'].get;
+    const groupBy = summary.parameters.find((p: { name: string }) => p.name === 'groupBy');
+    expect(groupBy.schema.enum).toEqual(['member', 'day']);
+  });
+
+  it('every operation has a response schema, and create links to the operations its id feeds', async () => {
+    const doc = (await call('GET', '/openapi.json', { token: null })).body;
+    for (const [p, ops] of Object.entries(doc.paths as Record<string, Record<string, Op>>)) {
+      for (const [m, o] of Object.entries(ops)) {
+        const success = Object.entries(o.responses).filter(([s]) => s.startsWith('2'));
+        expect(success.length, `${m} ${p}`).toBeGreaterThan(0);
+        for (const [s, r] of success) expect(Object.values(r.content ?? {})[0]?.schema, `${m} ${p} ${s}`).toBeDefined();
+      }
+    }
+    const links = (await op('/v1/workspaces', 'post')).responses['201']!.links!;
+    expect(links.GetWorkspace).toEqual({ operationId: 'getWorkspace', parameters: { id: '$response.body#/id' } });
+    expect(Object.keys(links)).toEqual(expect.arrayContaining(['RecordUsage', 'PurchaseCredits', 'SetPaymentMethod']));
+  });
+
+
   it('is a valid OpenAPI 3 document listing every route of SPEC section 7', async () => {
     const res = await call('GET', '/openapi.json', { token: null });
     expect(res.status).toBe(200);

@@ -110,6 +110,19 @@ describe('POST /v1/workspaces/:id/usage', () => {
     expect(await getBalances(pool, { workspaceId: ws })).toEqual({ plan: 25, purchased: 0, total: 25 });
   });
 
+  it('the on-demand 402 says the request would exceed the limit: limit, used and requested', async () => {
+    const ws = await createTestWorkspace(pool, { planCredits: 1, onDemand: { enabled: true, monthlyLimit: 3 } });
+    // 1 plan credit + 1 on-demand: 1 of the 3 on-demand credits used.
+    expect((await post(ws, body({ action: 'ai_assist', tokens: 2000 }))).statusCode).toBe(200);
+    // 5 credits with none left: 5 more on-demand would make 6 of 3.
+    const refused = await post(ws, body({ action: 'ai_assist', tokens: 5000 }));
+    expect(refused.statusCode).toBe(402);
+    const error = refused.json().error;
+    expect(error).toMatchObject({ code: 'credit_limit_reached', creditsRequired: 5, onDemand: { limit: 3, used: 1, requested: 5 } });
+    expect(error.message).toContain('it would need 5 on-demand credits, which would exceed the on-demand limit of 3 credits (1 used this term)');
+    expect(error.message).not.toMatch(/limit .* is reached/);
+  });
+
   it('rejects bad credentials, the read token, malformed JSON and a malformed workspace id, writing nothing', async () => {
     const ws = await createTestWorkspace(pool, { planCredits: 25 });
     const before = await countRows(pool, ws);
@@ -210,12 +223,16 @@ describe('GET /v1/workspaces/:id/usage/history', () => {
 });
 
 describe('GET /v1/workspaces/:id', () => {
-  it('answers the SPEC shape from the read model, also for the read token and when cancelled and exhausted', async () => {
+  it('answers the SPEC shape from the read model (a scheduled downgrade included), also for the read token and when cancelled and exhausted', async () => {
     const ws = await createTestWorkspace(pool, { plan: 'pro', planCredits: 3, purchased: 2, onDemand: { enabled: true, monthlyLimit: 1000 }, disabledFeatures: ['reports'] });
     await post(ws, body({ action: 'ai_assist', tokens: 7000 }));
     const cancelAt = new Date(TERM_END);
     const retentionUntil = new Date(TERM_END + 30 * 86_400_000);
-    await pool.query(`UPDATE workspaces SET status = 'cancelled', cancel_at = $2, retention_until = $3 WHERE id = $1`, [ws, cancelAt, retentionUntil]);
+    await pool.query(`UPDATE workspaces SET status = 'cancelled', cancel_at = $2, retention_until = $3, scheduled_plan = 'free' WHERE id = $1`, [
+      ws,
+      cancelAt,
+      retentionUntil,
+    ]);
     const res = await get(`/v1/workspaces/${ws}`, read);
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
@@ -229,6 +246,8 @@ describe('GET /v1/workspaces/:id', () => {
       cancelAt: cancelAt.toISOString(),
       retentionUntil: retentionUntil.toISOString(),
       lowBalanceThreshold: null,
+      // The downgrade waiting for renewal: at the end of the term.
+      scheduledChange: { plan: 'free', effectiveAt: new Date(TERM_END).toISOString() },
     });
     const missing = await get(`/v1/workspaces/nobody-here`);
     expect(missing.statusCode).toBe(404);

@@ -141,7 +141,7 @@ describe('ops CLI against the running service', () => {
     expect(await cliJson('resume', id)).toEqual({ status: 'active', cancelAt: null, retentionUntil: null });
     expect(await cliJson('cancel', id)).toEqual({ status: 'active', cancelAt: termEnd, retentionUntil: null });
 
-    expect(await cliJson('plan', freeId, 'free')).toMatchObject({ effective: 'immediately', plan: 'free', currentPlan: 'free' });
+    expect(await cliJson('plan', freeId, 'free')).toMatchObject({ effective: 'unchanged', plan: 'free', currentPlan: 'free' });
   });
 
   it('list: workspaces from Temporal visibility, filtered by plan and status', async () => {

@@ -21,6 +21,7 @@ const ws = `/v1/workspaces/${id}`;
 let termEnd: string;
 let purchaseInvoiceId: string;
 let upgradeInvoiceId: string;
+let upgradeAnswer: Record<string, unknown>;
 
 beforeAll(async () => {
   stack = await startStack();
@@ -92,6 +93,8 @@ describe('workspace lifecycle over HTTP (Temporal dev server, Stripe sandbox, Po
     const noCard = await call('POST', `${ws}/purchases`, { body: { credits: 1000, idempotencyKey: 'buy-1' } });
     expect(noCard.status).toBe(422);
     expect(noCard.body.error.code).toBe('payment_method_required');
+    // The refusal names the endpoint that sets a card.
+    expect(noCard.body.error.message).toContain(`PUT /v1/workspaces/${id}/payment-method`);
 
     const card = await call('PUT', `${ws}/payment-method`, { body: { paymentMethod: 'pm_card_visa' } });
     expect(card.status).toBe(200);
@@ -99,7 +102,16 @@ describe('workspace lifecycle over HTTP (Temporal dev server, Stripe sandbox, Po
 
     const bought = await call('POST', `${ws}/purchases`, { body: { credits: 1000, idempotencyKey: 'buy-1' } });
     expect(bought.status, JSON.stringify(bought.body)).toBe(201);
-    expect(bought.body).toMatchObject({ credits: 1000, amountCents: 1000, status: 'paid' });
+    // What the card was charged: $10 of credits plus New York tax, and the invoice that says so.
+    expect(bought.body).toMatchObject({
+      credits: 1000,
+      amountCents: 1000,
+      status: 'paid',
+      subtotalCents: 1000,
+      taxCents: 40,
+      totalCents: 1040,
+      invoiceNumber: expect.stringMatching(/^INV-\d{4}-\d{6}$/),
+    });
     purchaseInvoiceId = bought.body.invoiceId;
     expect((await call('GET', ws)).body.balance).toEqual({ plan: 0, purchased: 1000, total: 1000 });
 
@@ -148,9 +160,26 @@ describe('workspace lifecycle over HTTP (Temporal dev server, Stripe sandbox, Po
       balance: { plan: 100, purchased: 1499, total: 1599 },
     });
     upgradeInvoiceId = res.body.invoiceId;
+    upgradeAnswer = res.body;
     const view = (await call('GET', ws)).body;
-    expect(view).toMatchObject({ plan: 'pro', status: 'active', balance: { plan: 100, purchased: 1499, total: 1599 } });
+    expect(view).toMatchObject({ plan: 'pro', status: 'active', balance: { plan: 100, purchased: 1499, total: 1599 }, scheduledChange: null });
     expect(view.term.end).toBe(termEnd); // an upgrade keeps the term
+  });
+
+  it('schedules a downgrade (shown on the workspace), withdraws it by choosing the current plan again, and says so', async () => {
+    const down = await call('POST', `${ws}/plan`, { body: { plan: 'free' } });
+    expect(down.status).toBe(200);
+    expect(down.body).toEqual({ effective: 'at_renewal', plan: 'free', currentPlan: 'pro', effectiveAt: termEnd });
+    expect((await call('GET', ws)).body).toMatchObject({ plan: 'pro', scheduledChange: { plan: 'free', effectiveAt: termEnd } });
+
+    const withdrawn = await call('POST', `${ws}/plan`, { body: { plan: 'pro' } });
+    expect(withdrawn.status).toBe(200);
+    expect(withdrawn.body).toMatchObject({ effective: 'withdrawn', plan: 'pro', currentPlan: 'pro' });
+    expect(withdrawn.body.invoiceId).toBeUndefined(); // nothing was charged
+    expect((await call('GET', ws)).body).toMatchObject({ plan: 'pro', scheduledChange: null, balance: { plan: 100, purchased: 1499 } });
+
+    const same = await call('POST', `${ws}/plan`, { body: { plan: 'pro' } });
+    expect(same.body).toMatchObject({ effective: 'unchanged', plan: 'pro', currentPlan: 'pro' });
   });
 
   it('lists the invoices: the upgrade is prorated, the purchase costs $10 plus New York tax', async () => {
@@ -178,6 +207,14 @@ describe('workspace lifecycle over HTTP (Temporal dev server, Stripe sandbox, Po
       at: Date.parse(upgrade.periodStart),
     }).amountCents;
     expect(upgrade).toMatchObject({ subtotalCents: expected, totalCents: expected + taxCents(expected, NY_TAX_BPS), status: 'paid' });
+    // The upgrade's answer said what was charged: the invoice's number and amounts.
+    expect(upgradeAnswer).toMatchObject({
+      invoiceId: upgrade.id,
+      invoiceNumber: upgrade.number,
+      subtotalCents: upgrade.subtotalCents,
+      taxCents: upgrade.tax.amountCents,
+      totalCents: upgrade.totalCents,
+    });
     expect(upgrade.paymentReference).toMatch(/^pi_/);
   });
 

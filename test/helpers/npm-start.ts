@@ -98,3 +98,35 @@ export const portOpen = (port: number) =>
     s.once('connect', () => (s.destroy(), resolve(true)));
     s.once('error', () => resolve(false));
   });
+
+export interface StartedService {
+  /** http://127.0.0.1:<port>, without /v1. */
+  api: string;
+  apiToken: string;
+  output: () => string;
+  /** Ctrl-C (SIGINT) to the process group, waits for the exit, removes the state folder. */
+  stop(): Promise<void>;
+}
+
+/** The launcher on a fresh state folder and free ports, ready once it printed its banner. */
+export async function npmStart(): Promise<StartedService> {
+  const started = await startEnv();
+  let service: Started;
+  try {
+    service = await launch(started.env, 'launcher');
+  } catch (err) {
+    started.remove();
+    throw err;
+  }
+  const stop = async () => {
+    const { child } = service;
+    if (child.exitCode === null && child.signalCode === null) {
+      process.kill(-child.pid!, 'SIGINT');
+      const killer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 60_000);
+      await service.exited;
+      clearTimeout(killer);
+    }
+    started.remove();
+  };
+  return { api: service.banner.API!.replace(/\/v1$/, ''), apiToken: service.banner['API token']!, output: service.output, stop };
+}

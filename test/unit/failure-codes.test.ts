@@ -34,6 +34,7 @@ describe('failure codes and their HTTP answers', () => {
       402: ['credit_limit_reached', 'payment_failed', 'payment_method_rejected', 'payment_required'],
       403: ['feature_disabled', 'forbidden', 'subscription_cancelled', 'workspace_deleted'],
       404: ['not_found'],
+      405: ['method_not_allowed'],
       408: ['request_timeout'],
       409: ['conflict', 'idempotency_conflict', 'invalid_state', 'renewal_pending', 'workspace_id_retired', 'workspace_not_ready'],
       413: ['body_too_large'],

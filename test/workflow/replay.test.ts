@@ -21,6 +21,7 @@ const PATHS = [
   'upgrade-paid-declined',
   'purchase-declined-retried',
   'downgrade-at-renewal',
+  'downgrade-withdrawn',
   'cancel-retention-purge',
   'resubscribe',
   'blocked-step-recovery',

@@ -14,10 +14,10 @@ export const owesBeforeResubscribing = (s: WorkspaceState, collectsDebt: boolean
 /** Why the re-subscription is refused before anything is charged; null when it may go on. */
 export function resubscribeRefusal(s: WorkspaceState, plan: string, terms: EnterpriseTerms, collectsDebt: boolean): { code: string; message: string } | null {
   if (terms.monthlyPriceCents > 0 && !s.paymentMethod) {
-    return { code: FailureCodes.paymentMethodRequired, message: `plan '${plan}' costs money: set a payment method first` };
+    return { code: FailureCodes.paymentMethodRequired, message: `plan '${plan}' costs money and no payment method is on file` };
   }
   if (owesBeforeResubscribing(s, collectsDebt) && !s.paymentMethod) {
-    return { code: FailureCodes.paymentMethodRequired, message: 'unpaid invoices must be paid before subscribing again: set a payment method first' };
+    return { code: FailureCodes.paymentMethodRequired, message: 'unpaid invoices must be paid before subscribing again and no payment method is on file' };
   }
   return null;
 }

@@ -9,13 +9,54 @@ import { getWorkspaceView } from '../../ledger/workspace-view';
 import type { App } from '../app';
 import { notFound } from '../errors';
 import { WorkspaceParams } from '../schemas/workspace-params';
-import { invoiceJson } from './invoice-schemas';
+import { InvoiceSchema, invoiceJson } from './invoice-schemas';
+import Type from 'typebox';
+import { WorkspaceViewSchema } from '../schemas/workspace-view';
+
+const Instant = Type.String({ format: 'date-time' });
+const WorkspaceExportSchema = Type.Object(
+  {
+    exportedAt: Instant,
+    workspace: WorkspaceViewSchema,
+    usage: Type.Array(
+      Type.Object({
+        at: Instant,
+        memberId: Type.String(),
+        action: Type.String(),
+        feature: Type.String(),
+        tokens: Type.Union([Type.Integer(), Type.Null()]),
+        credits: Type.Integer(),
+      }),
+    ),
+    ledger: Type.Array(
+      Type.Object({
+        at: Instant,
+        kind: Type.String(),
+        bucket: Type.String(),
+        amount: Type.Integer(),
+        termIndex: Type.Integer(),
+        reason: Type.String(),
+      }),
+    ),
+    invoices: Type.Array(InvoiceSchema),
+  },
+  { description: 'The export (a download: Content-Disposition attachment)' },
+);
 
 export function exportRoutes(deps: { pool: Pool }) {
   return (app: App) => {
     app.get(
       '/v1/workspaces/:id/export',
-      { schema: { tags: ['workspaces'], summary: 'Everything the workspace may take away (JSON, streamed)', params: WorkspaceParams } },
+      {
+        config: { refusals: ['not_found'] },
+        schema: {
+          tags: ['workspaces'],
+          operationId: 'exportWorkspace',
+          summary: 'Everything the workspace may take away (JSON, streamed)',
+          params: WorkspaceParams,
+          response: { 200: WorkspaceExportSchema },
+        },
+      },
       async (req, reply) => {
         const id = req.params.id;
         const client = await deps.pool.connect();
@@ -42,7 +83,7 @@ export function exportRoutes(deps: { pool: Pool }) {
         releaseWhenClosed(body, release);
         void reply.header('content-type', 'application/json; charset=utf-8');
         void reply.header('content-disposition', `attachment; filename="${id}-export.json"`);
-        return reply.send(body);
+        return reply.send(body as never); // streamed: the schema documents it, nothing serializes it
       },
     );
   };

@@ -1,3 +1,4 @@
+import Type from 'typebox';
 import type { Pool } from '../../db/pool';
 import type { App } from '../app';
 
@@ -10,7 +11,19 @@ export interface HealthDeps {
 /** GET /healthz: 200 when Postgres (and Temporal, when configured) answer, else 503. */
 export function healthRoutes(deps: HealthDeps) {
   return (app: App) => {
-    app.get('/healthz', { config: { auth: false }, schema: { tags: ['ops'], summary: 'Postgres and Temporal reachable: 200, else 503', security: [] } }, async (_req, reply) => {
+    const Health = (description: string) =>
+      Type.Object(
+        { status: Type.String({ enum: ['ok', 'degraded'] }), checks: Type.Record(Type.String(), Type.String(), { description: "'ok' or 'error: ...' per dependency" }) },
+        { description },
+      );
+    const schema = {
+      tags: ['ops'],
+      operationId: 'getHealth',
+      summary: 'Postgres and Temporal reachable: 200, else 503',
+      security: [],
+      response: { 200: Health('Every dependency answers'), 503: Health('A dependency does not answer') },
+    };
+    app.get('/healthz', { config: { auth: false }, schema }, async (_req, reply) => {
       const checks: Record<string, string> = {};
       const check = async (name: string, fn: () => Promise<unknown>) => {
         try {

@@ -37,12 +37,14 @@ export function invoiceRoutes(deps: InvoiceRoutesDeps) {
     app.get(
       '/v1/workspaces/:id/invoices',
       {
+        config: { refusals: ['not_found'] },
         schema: {
           tags: ['invoices'],
+          operationId: 'listInvoices',
           summary: "A workspace's invoices, newest first",
           params: WorkspaceParams,
           querystring: ListQuery,
-          response: { 200: Type.Object({ invoices: Type.Array(InvoiceSchema) }) },
+          response: { 200: Type.Object({ invoices: Type.Array(InvoiceSchema) }, { description: 'The invoices, newest first' }) },
         },
       },
       async (req) => {
@@ -55,7 +57,16 @@ export function invoiceRoutes(deps: InvoiceRoutesDeps) {
 
     app.get(
       '/v1/invoices/:id',
-      { schema: { tags: ['invoices'], summary: 'One invoice with its lines', params: InvoiceParams, response: { 200: InvoiceSchema } } },
+      {
+        config: { refusals: ['not_found'] },
+        schema: {
+          tags: ['invoices'],
+          operationId: 'getInvoice',
+          summary: 'One invoice with its lines',
+          params: InvoiceParams,
+          response: { 200: { ...InvoiceSchema, description: 'The invoice' } },
+        },
+      },
       async (req) => {
         const invoice = await findInvoice(deps.pool, req.params.id);
         if (!invoice) throw notFound(`invoice ${req.params.id}`);
@@ -65,7 +76,21 @@ export function invoiceRoutes(deps: InvoiceRoutesDeps) {
 
     app.get(
       '/v1/invoices/:id/pdf',
-      { schema: { tags: ['invoices'], summary: 'The invoice PDF (application/pdf)', params: InvoiceParams } },
+      {
+        config: { refusals: ['not_found'] },
+        schema: {
+          tags: ['invoices'],
+          operationId: 'getInvoicePdf',
+          summary: 'The invoice PDF (application/pdf)',
+          params: InvoiceParams,
+          response: {
+            200: {
+              description: 'The invoice as a PDF document',
+              content: { 'application/pdf': { schema: Type.String({ format: 'binary', contentMediaType: 'application/pdf' }) } },
+            },
+          },
+        },
+      },
       async (req, reply) => {
         const invoice = await findInvoice(deps.pool, req.params.id);
         if (!invoice) throw notFound(`invoice ${req.params.id}`);
@@ -77,7 +102,7 @@ export function invoiceRoutes(deps: InvoiceRoutesDeps) {
           .header('content-type', 'application/pdf')
           .header('content-disposition', `inline; filename="${invoice.number}.pdf"`)
           .header('cache-control', 'private, no-cache')
-          .send(pdf);
+          .send(pdf as never);
       },
     );
   };

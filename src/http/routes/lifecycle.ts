@@ -19,10 +19,23 @@ import type { BillingWorkflows } from '../../temporal/billing-client';
 import type { App } from '../app';
 import { CodedError } from '../../domain/failure-codes';
 import { keyedRequests } from '../keyed-requests';
+import {
+  CancelAnswer,
+  FeaturesAnswer,
+  LowBalanceAnswer,
+  OnDemandAnswer,
+  PaymentMethodAnswer,
+  PlanChangeAnswer,
+  PurchaseAnswer,
+} from '../schemas/lifecycle-answers';
 import { text } from '../schemas/text';
+import { WorkspaceViewSchema } from '../schemas/workspace-view';
+import { chargedBy } from './charged';
+import type { FailureCode } from '../../domain/failure-codes';
 
 export const WorkspaceId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$', description: 'workspace id' });
-const PlanId = Type.String({ pattern: '^[a-z][a-z0-9_]{0,31}$' });
+/** A plan of the pricing catalog. */
+const planIdOf = (pricing: PricingConfig) => Type.String({ enum: Object.keys(pricing.plans), description: 'a plan of the pricing catalog' });
 const Enterprise = Type.Object(
   {
     monthlyCredits: Type.Integer({ minimum: 0, maximum: MAX_ENTERPRISE_CREDITS }),
@@ -36,7 +49,7 @@ const IdempotencyHeader = Type.Object({
   'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$' })),
 });
 
-export const CreateWorkspaceBody = Type.Object(
+const createWorkspaceBody = (PlanId: ReturnType<typeof planIdOf>) => Type.Object(
   {
     id: WorkspaceId,
     name: text(200),
@@ -58,18 +71,53 @@ export const CreateWorkspaceBody = Type.Object(
     enterprise: Type.Optional(Enterprise),
     paymentMethod: Type.Optional(PaymentMethod),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        id: 'acme',
+        name: 'Acme Inc.',
+        billingEmail: 'finance@acme.example',
+        billingAddress: { country: 'US', region: 'NY', city: 'New York', postalCode: '10001', line1: '350 Fifth Avenue' },
+        plan: 'pro',
+        paymentMethod: 'pm_card_visa',
+      },
+    ],
+  },
 );
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/** Refusals every request to a workspace's workflow can meet. */
+const WORKFLOW_REFUSALS: FailureCode[] = ['not_found', 'invalid_state', 'conflict', 'idempotency_conflict', 'still_processing'];
+const PAYMENT_REFUSALS: FailureCode[] = ['payment_method_required', 'payment_failed', 'payment_method_rejected', 'payment_required'];
+
+const ENTERPRISE_RULE =
+  "plan 'enterprise' needs `enterprise` terms and only it takes them (422 validation_failed); " +
+  'a plan that costs money needs a card: `paymentMethod` on create, PUT /v1/workspaces/{id}/payment-method otherwise (422 payment_method_required)';
+
 export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: () => PricingConfig; pool: Pool }) {
   const wf = deps.workflows;
   const keyed = keyedRequests(deps.pool);
+  const PlanId = planIdOf(deps.pricing());
+  const { minCredits, maxCredits } = deps.pricing().purchase;
   return (app: App) => {
     app.post(
       '/v1/workspaces',
-      { schema: { tags: ['workspaces'], summary: 'Create a workspace (idempotent by id)', body: CreateWorkspaceBody } },
+      {
+        config: { refusals: [...WORKFLOW_REFUSALS, ...PAYMENT_REFUSALS, 'validation_failed', 'workspace_id_retired'] },
+        schema: {
+          tags: ['workspaces'],
+          operationId: 'createWorkspace',
+          summary: 'Create a workspace (idempotent by id: the same body again answers 200)',
+          'x-refusal': ENTERPRISE_RULE,
+          body: createWorkspaceBody(PlanId),
+          response: {
+            201: { ...WorkspaceViewSchema, description: 'Created (the first payment, if any, went through)' },
+            200: { ...WorkspaceViewSchema, description: 'Already created with this body' },
+          },
+        },
+      },
       async (req, reply) => {
         const sent = req.body as CreateWorkspaceRequest;
         // The workflow gets the tax ID in its canonical spelling: the same customer sent twice is the same request.
@@ -85,6 +133,7 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
         const result = await wf.createWorkspace(body);
         // Answer with the same view GET /v1/workspaces/:id gives (balance included).
         const view = await getWorkspaceView(deps.pool, body.id);
+        if (!view) throw new Error(`workspace '${body.id}' was created but its read model has no row`);
         return reply.status(result.created ? 201 : 200).send(view);
       },
     );
@@ -92,12 +141,16 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
     app.post(
       '/v1/workspaces/:id/plan',
       {
+        config: { refusals: [...WORKFLOW_REFUSALS, ...PAYMENT_REFUSALS, 'validation_failed', 'renewal_pending'] },
         schema: {
           tags: ['workspaces'],
-          summary: 'Change plan: upgrades now (after payment), downgrades at renewal',
+          operationId: 'changePlan',
+          summary: 'Change plan: upgrades now (after payment), downgrades at renewal; the current plan again withdraws a scheduled change',
+          'x-refusal': ENTERPRISE_RULE,
           params: IdParams,
           headers: IdempotencyHeader,
-          body: Type.Object({ plan: PlanId, enterprise: Type.Optional(Enterprise) }, { additionalProperties: false }),
+          body: Type.Object({ plan: PlanId, enterprise: Type.Optional(Enterprise) }, { additionalProperties: false, examples: [{ plan: 'growth' }] }),
+          response: { 200: PlanChangeAnswer },
         },
       },
       async (req, reply) =>
@@ -109,7 +162,8 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
           status: 200,
           run: async (requestId) => {
             const r = await wf.changePlan(req.params.id, req.body, requestId);
-            return { ...r, effectiveAt: iso(r.effectiveAt) };
+            const charged = r.invoiceId ? await chargedBy(deps.pool, r.invoiceId) : {};
+            return { ...r, ...charged, effectiveAt: iso(r.effectiveAt) };
           },
         }),
     );
@@ -128,7 +182,15 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
       '/v1/workspaces/:id/cancel',
       {
         preValidation: noBody,
-        schema: { tags: ['workspaces'], summary: 'Cancel at the end of the current term', params: IdParams, headers: IdempotencyHeader },
+        config: { refusals: [...WORKFLOW_REFUSALS, 'validation_failed'] },
+        schema: {
+          tags: ['workspaces'],
+          operationId: 'cancelWorkspace',
+          summary: 'Cancel at the end of the current term (takes no body)',
+          params: IdParams,
+          headers: IdempotencyHeader,
+          response: { 200: CancelAnswer },
+        },
       },
       async (req, reply) =>
         keyed(reply, {
@@ -144,11 +206,14 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
       '/v1/workspaces/:id/resume',
       {
         preValidation: noBody,
+        config: { refusals: [...WORKFLOW_REFUSALS, ...PAYMENT_REFUSALS, 'validation_failed'] },
         schema: {
           tags: ['workspaces'],
-          summary: 'Undo a pending cancellation, or subscribe again during retention',
+          operationId: 'resumeWorkspace',
+          summary: 'Undo a pending cancellation, or subscribe again during retention (takes no body)',
           params: IdParams,
           headers: IdempotencyHeader,
+          response: { 200: CancelAnswer },
         },
       },
       async (req, reply) =>
@@ -165,11 +230,15 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
     app.put(
       '/v1/workspaces/:id/payment-method',
       {
+        config: { refusals: [...WORKFLOW_REFUSALS, 'payment_method_rejected', 'payment_failed'] },
         schema: {
           tags: ['workspaces'],
+          operationId: 'setPaymentMethod',
+          summary: "Set the workspace's card (a Stripe payment method); unpaid invoices are charged again at once",
           params: IdParams,
           headers: IdempotencyHeader,
-          body: Type.Object({ paymentMethod: PaymentMethod }, { additionalProperties: false }),
+          body: Type.Object({ paymentMethod: PaymentMethod }, { additionalProperties: false, examples: [{ paymentMethod: 'pm_card_visa' }] }),
+          response: { 200: PaymentMethodAnswer },
         },
       },
       async (req, reply) =>
@@ -186,26 +255,26 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
     app.post(
       '/v1/workspaces/:id/purchases',
       {
+        config: { refusals: [...WORKFLOW_REFUSALS, ...PAYMENT_REFUSALS, 'validation_failed'] },
         schema: {
           tags: ['workspaces'],
-          summary: 'Buy credits (charged at once, granted after payment)',
+          operationId: 'purchaseCredits',
+          summary: 'Buy credits (charged at once, tax included; granted after payment)',
+          'x-refusal': 'an Idempotency-Key header, when sent, must equal the body\'s idempotencyKey (422 validation_failed)',
           params: IdParams,
           headers: IdempotencyHeader,
+          response: { 201: PurchaseAnswer },
           body: Type.Object(
             {
-              credits: Type.Integer({ description: 'min 100, max 100,000 (pricing config)' }),
+              credits: Type.Integer({ minimum: minCredits, maximum: maxCredits, description: 'from the pricing config: purchase.minCredits to purchase.maxCredits' }),
               idempotencyKey: text(200, 'names the purchase: a paid key returns the first purchase'),
             },
-            { additionalProperties: false },
+            { additionalProperties: false, examples: [{ credits: 1000, idempotencyKey: 'buy-1000-2026-01' }] },
           ),
         },
       },
       async (req, reply) => {
-        const { purchase } = deps.pricing();
-        const { credits, idempotencyKey } = req.body;
-        if (credits < purchase.minCredits || credits > purchase.maxCredits) {
-          throw new CodedError('validation_failed', `credits must be an integer from ${purchase.minCredits} to ${purchase.maxCredits}`);
-        }
+        const { idempotencyKey } = req.body;
         const header = req.headers['idempotency-key'];
         if (header !== undefined && header !== idempotencyKey) {
           throw new CodedError('validation_failed', 'the Idempotency-Key header and the body\'s idempotencyKey differ: a purchase is named by its idempotencyKey (send the header with the same value, or not at all)');
@@ -217,7 +286,10 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
           key: idempotencyKey,
           request: req.body,
           status: 201,
-          run: () => wf.purchaseCredits(req.params.id, req.body),
+          run: async () => {
+            const r = await wf.purchaseCredits(req.params.id, req.body);
+            return { ...r, ...(await chargedBy(deps.pool, r.invoiceId)) };
+          },
         });
       },
     );
@@ -225,13 +297,17 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
     app.put(
       '/v1/workspaces/:id/on-demand',
       {
+        config: { refusals: [...WORKFLOW_REFUSALS, 'validation_failed'] },
         schema: {
           tags: ['workspaces'],
+          operationId: 'setOnDemand',
+          summary: 'Switch on-demand (overage) usage and its monthly limit',
           params: IdParams,
           headers: IdempotencyHeader,
+          response: { 200: OnDemandAnswer },
           body: Type.Object(
             { enabled: Type.Boolean(), monthlyLimit: Type.Integer({ minimum: 0, maximum: MAX_ON_DEMAND_LIMIT, description: '0 = unlimited' }) },
-            { additionalProperties: false },
+            { additionalProperties: false, examples: [{ enabled: true, monthlyLimit: 500 }] },
           ),
         },
       },
@@ -249,8 +325,11 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
     app.put(
       '/v1/workspaces/:id/low-balance',
       {
+        config: { refusals: [...WORKFLOW_REFUSALS, 'validation_failed'] },
         schema: {
           tags: ['workspaces'],
+          operationId: 'setLowBalanceThreshold',
+          response: { 200: LowBalanceAnswer },
           summary: 'Set the credits.low threshold (rule 11); null restores the default percentage of the plan',
           params: IdParams,
           headers: IdempotencyHeader,
@@ -261,7 +340,7 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
                 Type.Null({ description: 'the default: 10% of the plan allocation (pricing config lowBalancePercent)' }),
               ]),
             },
-            { additionalProperties: false },
+            { additionalProperties: false, examples: [{ threshold: 50 }] },
           ),
         },
       },
@@ -279,11 +358,15 @@ export function lifecycleRoutes(deps: { workflows: BillingWorkflows; pricing: ()
     app.put(
       '/v1/workspaces/:id/features/:feature',
       {
+        config: { refusals: [...WORKFLOW_REFUSALS, 'validation_failed'] },
         schema: {
           tags: ['workspaces'],
+          operationId: 'setFeature',
+          summary: 'Switch AI usage of one feature (module) on or off',
+          response: { 200: FeaturesAnswer },
           params: Type.Object({ id: WorkspaceId, feature: Type.String({ pattern: FEATURE_PATTERN.source, description: 'case-insensitive' }) }),
           headers: IdempotencyHeader,
-          body: Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false }),
+          body: Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false, examples: [{ enabled: false }] }),
         },
       },
       async (req, reply) => {

@@ -10,7 +10,13 @@ export function metricsRoutes(deps: { temporalMetricsUrl?: string }) {
       httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     });
 
-    const schema = { tags: ['ops'], summary: 'Prometheus metrics (text exposition format)', security: [] };
+    const schema = {
+      tags: ['ops'],
+      operationId: 'getMetrics',
+      summary: 'Prometheus metrics (text exposition format)',
+      security: [],
+      response: { 200: { description: 'The metrics', content: { 'text/plain': { schema: { type: 'string' } } } } },
+    };
     app.get('/metrics', { config: { auth: false }, schema }, async (_req, reply) => {
       let body = await registry.metrics();
       if (deps.temporalMetricsUrl) {

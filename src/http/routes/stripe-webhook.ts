@@ -7,6 +7,7 @@
 // can never be delivered: it is recorded and acknowledged, not refused, so
 // Stripe does not retry it for days (and disable the endpoint).
 import Stripe from 'stripe';
+import Type from 'typebox';
 import type { Pool } from '../../db/pool';
 import type { PaymentSignal } from '../../domain/payment-signal';
 import type { App } from '../app';
@@ -104,9 +105,22 @@ export function stripeWebhookRoutes(deps: StripeWebhookDeps) {
       scope.post(
         '/v1/stripe/webhook',
         {
-          config: { auth: false }, // authenticated by the Stripe signature instead
           bodyLimit: MAX_EVENT_BYTES,
-          schema: { tags: ['stripe'], summary: 'Stripe webhook endpoint (Stripe-Signature verified)', security: [] },
+          config: { auth: false, refusals: ['invalid_signature', 'malformed_event', 'event_in_progress', 'signal_failed'] },
+          schema: {
+            tags: ['stripe'],
+            operationId: 'receiveStripeWebhook',
+            summary: 'Stripe webhook endpoint (Stripe-Signature verified)',
+            security: [],
+            'x-refusal': 'only events Stripe signed with the endpoint secret are accepted: anything else is 400 invalid_signature',
+            headers: Type.Object({ 'stripe-signature': Type.Optional(Type.String({ description: 'set by Stripe' })) }),
+            response: {
+              200: Type.Object(
+                { received: Type.Literal(true), duplicate: Type.Boolean(), routed: Type.Boolean(), ignored: Type.Optional(Type.String({ enum: ['unknown_workspace'] })) },
+                { description: 'Recorded (and delivered to its workspace when it concerns one)' },
+              ),
+            },
+          },
         },
         async (req) => {
           const event = verify(req.body, req.headers['stripe-signature'], deps);

@@ -1,33 +1,44 @@
 // Request and response schemas of the usage endpoints (SPEC section 7).
 import Type from 'typebox';
 import { FEATURE_PATTERN } from '../../domain/features';
+import type { PricingConfig } from '../../domain/pricing';
 import { text } from './text';
 import { BalanceSchema } from './workspace-params';
 
-export const UsageBody = Type.Object(
+/** The usage request; `action` is one of the price list's actions. */
+export const usageBody = (pricing: PricingConfig) => Type.Object(
   {
     idempotencyKey: Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7E]+$', description: 'unique per logical request; retries reuse it' }),
     memberId: text(200, 'the member who used the credits'),
-    action: Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z][a-z0-9_]*$', description: 'metered action, e.g. chat_question, ai_assist' }),
-    feature: Type.String({ pattern: FEATURE_PATTERN.source, description: 'feature/module, for feature switches (case-insensitive: stored in lower case)' }),
+    action: Type.String({ enum: Object.keys(pricing.actions), description: 'a metered action of the price list' }),
+    feature: Type.String({
+      pattern: FEATURE_PATTERN.source,
+      description: 'the feature (module) the usage belongs to, named by the product (e.g. chat, reports): an open vocabulary, case-insensitive (stored in lower case)',
+    }),
     tokens: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000, description: 'required for token-metered actions' })),
     alreadyPerformed: Type.Optional(Type.Boolean({ description: 'the AI call already ran: record the fact even when credits are short' })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      { idempotencyKey: 'req-7f3a', memberId: 'alice', action: 'chat_question', feature: 'chat' },
+      { idempotencyKey: 'req-7f3b', memberId: 'bob', action: 'ai_assist', feature: 'reports', tokens: 2400 },
+    ],
+  },
 );
 
-const Buckets = Type.Object({ plan: Type.Integer(), purchased: Type.Integer(), overage: Type.Integer() });
+const Buckets = Type.Object({ plan: Type.Integer({ minimum: 0 }), purchased: Type.Integer({ minimum: 0 }), overage: Type.Integer({ minimum: 0 }) });
 
 export const UsageCharge = Type.Object({
   creditsCharged: Type.Integer(),
   buckets: Buckets,
   balance: BalanceSchema,
   unbilledShortfall: Type.Integer(),
-});
+}, { description: 'What this request cost, how it was split over the buckets, and what remains' });
 
 export const UsageSummaryQuery = Type.Object(
   {
-    groupBy: Type.Optional(Type.Union([Type.Literal('member'), Type.Literal('day')], { default: 'member' })),
+    groupBy: Type.Optional(Type.String({ enum: ['member', 'day'], default: 'member' })),
     from: Type.Optional(Type.String({ format: 'date-time', description: 'inclusive; default the current term start' })),
     to: Type.Optional(Type.String({ format: 'date-time', description: 'exclusive; default the current term end' })),
   },
@@ -38,7 +49,7 @@ const Totals = { requests: Type.Integer(), credits: Type.Integer(), tokens: Type
 
 export const UsageSummaryResponse = Type.Object({
   workspaceId: Type.String(),
-  groupBy: Type.String(),
+  groupBy: Type.String({ enum: ['member', 'day'] }),
   from: Type.String(),
   to: Type.String(),
   totals: Type.Object(Totals),
