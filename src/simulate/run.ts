@@ -94,6 +94,8 @@ async function drive(stack: SimulationStack, scenario: Scenario, opts: RunOption
     const next = Math.min(nextEvent, scenario.until, ...(await observer.dueAfter(now)));
     const stepStarted = Date.now();
     if (next > now) {
+      // What the system stamps by itself while virtual time moves there is stamped with that instant.
+      await stack.clock.set(next);
       await env.sleep(next - now);
       now = next;
       await settle(env, ids);
