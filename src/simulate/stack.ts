@@ -17,9 +17,9 @@ import { BillingWorkflows } from '../temporal/billing-client';
 import { registerSearchAttributes } from '../temporal/register-search-attributes';
 import { createBillingWorker } from '../temporal/worker';
 import { SimulationClock } from './clock';
+import { SIMULATION_TOKENS } from './requests';
 import { startClockedTestServer, type PostgresServer, type Stops } from './infra';
 
-export const SIMULATION_TOKENS = { api: 'bk_full_simulate', read: 'bk_read_simulate' };
 const TASK_QUEUE = 'billing-simulate';
 
 export interface SimulationStack {
