@@ -60,11 +60,14 @@ export async function checkModel(sys: ModelSystem, opts: CheckOptions): Promise<
   });
   if (!details.failed || !details.counterexample) return { sequences: details.numRuns, failures: 0, ...(details.interrupted ? { interrupted: true } : {}) };
   const [first, cmds] = details.counterexample;
-  const replay = JSON.stringify([String(first), ...[...cmds].map(String)]);
+  // Only the commands that ran (fast-check's own report filters the same flag): those after the
+  // failing one, or refused by check(), would make the printed sequence longer than the minimal one.
+  const ran = [...cmds].filter((c) => (c as { hasRan?: boolean }).hasRan !== false);
+  const replay = JSON.stringify([String(first), ...ran.map(String)]);
   const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
   opts.log?.(
     `model: a sequence diverged (seed ${opts.seed}, path ${details.counterexamplePath}, ${details.numShrinks} shrinks):\n` +
-      `  ${error}\n  minimal sequence (${[...cmds].length + 1} commands): ${replay}\n` +
+      `  ${error}\n  minimal sequence (${ran.length + 1} commands): ${replay}\n` +
       `  replay: npm run check:model -- --replay '${replay}'\n` +
       `  or:     npm run check:model -- --seed ${opts.seed} --path ${details.counterexamplePath} --max-commands ${opts.maxCommands}`,
   );
