@@ -3,7 +3,7 @@
 // process so its CPU time is measured; the test server and Postgres are
 // separate processes. Checks the run: every workspace has one paid renewal
 // invoice per term and the usage it was sent.
-// Sizes: SIM_WORKSPACES (100), SIM_MONTHS (12).
+// Sizes: SIM_WORKSPACES (100), SIM_MONTHS (12); SIM_VERBOSE=1 logs each instant's real time (stderr).
 import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import os from 'node:os';
 import { addMonthsClamped } from '../src/domain/terms';
@@ -14,6 +14,7 @@ import { loadWorkflowBundle } from '../src/simulate/workflow-bundle';
 
 const WORKSPACES = Number(process.env.SIM_WORKSPACES ?? 100);
 const MONTHS = Number(process.env.SIM_MONTHS ?? 12);
+const VERBOSE = process.env.SIM_VERBOSE === '1';
 const WEEK = 7 * 86_400_000;
 const start = Date.parse('2027-01-31T10:00:00Z');
 const until = addMonthsClamped(start, MONTHS) - 1000; // before the renewal that would open term MONTHS
@@ -45,7 +46,7 @@ try {
   const load = os.loadavg();
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
-  const { result } = await runScenario(scenario, { postgres, workflowBundle });
+  const { result } = await runScenario(scenario, { postgres, workflowBundle, verbose: VERBOSE, log: (msg) => console.error(msg) });
   const wall = (Date.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const load2 = os.loadavg();
