@@ -9,7 +9,8 @@ import { refusal } from './workflow-failures';
 import type { BillingContext } from './billing-context';
 import { decidePurchase, purchaseKey, purchaseSteps } from './decisions/purchase';
 import { runSteps } from './executor';
-import { attachPaymentMethod, retryUnpaid } from './payments';
+import { attachPaymentMethod } from './charges';
+import { retryUnpaid } from './payments';
 import { sync } from './read-model';
 
 export async function onPurchase(b: BillingContext, req: PurchaseRequest): Promise<PurchaseResult> {

@@ -10,15 +10,17 @@ import type { BillingActivities } from '../activities';
 import { FailureCodes } from './definitions';
 import { RENEWAL_CURRENT_CATALOG } from './patches';
 import type { BillingContext } from './billing-context';
+import { paymentStatusSteps } from './decisions/dunning';
 import { renewalPlan } from './decisions/renewal-plan';
 import type { OnDecline, Step, Steps } from './decisions/steps';
-import { charge, finalize, nextSaleKey, recordUnpaid, voidUnpaid } from './payments';
-import { sync } from './read-model';
+import { charge, finalize, nextSaleKey, recordUnpaid, voidUnpaid } from './charges';
+import { runPaymentStep, type PaymentOutcomes, type PaymentStep } from './payment-steps';
+import { publish, sync } from './read-model';
 import { issueBaseInvoice, openTerm } from './term-activities';
 import { failure } from './workflow-failures';
 
 /** What the steps run so far learned. */
-export interface Carried {
+export interface Carried extends PaymentOutcomes {
   overage: number;
   invoice: InvoiceSummary | null;
   saleKey: string | null;
@@ -27,10 +29,17 @@ export interface Carried {
   balance: Awaited<ReturnType<BillingActivities['getBalances']>> | null;
 }
 
-/** Runs `steps` in order; a failing step stops the plan (the caller's step() retries it from a new plan). */
+/**
+ * Runs `steps` in order; a failing step stops the plan (the caller's step()
+ * retries it from a new plan), and so does an outcome the plan leaves to its
+ * caller (`stopped`).
+ */
 export async function runSteps(b: BillingContext, steps: Steps): Promise<Carried> {
-  const carried: Carried = { overage: 0, invoice: null, saleKey: null, legacyKey: null, balance: null };
-  for (const s of steps) await runStep(b, s, carried);
+  const carried: Carried = { overage: 0, invoice: null, saleKey: null, legacyKey: null, balance: null, settled: null, stopped: null };
+  for (const s of steps) {
+    await runStep(b, s, carried);
+    if (carried.stopped) break;
+  }
   return carried;
 }
 
@@ -109,7 +118,7 @@ async function runStep(b: BillingContext, step: Step, c: Carried): Promise<void>
       return;
     }
     case 'charge':
-      return chargeIssued(b, c.invoice, step.onDecline);
+      return chargeIssued(b, c.invoice, step.onDecline, c);
     case 'finalize-invoice':
       if (c.invoice) await finalize(b, c.invoice);
       return;
@@ -129,10 +138,18 @@ async function runStep(b: BillingContext, step: Step, c: Carried): Promise<void>
       await b.act(`Purge usage and ledger detail after ${RETENTION_DAYS} days`).purgeUsageData({ workspaceId: b.id, key: step.key });
       return;
     case 'update-state':
-      Object.assign(b.s, step.patch);
+      // Histories from before the patch id never had this change.
+      if (step.onlyIfPatched === undefined || patched(step.onlyIfPatched)) Object.assign(b.s, step.patch);
       return;
     case 'sync':
       return sync(b, step.summary);
+    case 'publish':
+      return publish(b);
+    case 'update-payment-status':
+      for (const s of paymentStatusSteps(b.s)) await runStep(b, s, c);
+      return;
+    default:
+      return runPaymentStep(b, step satisfies PaymentStep, c);
   }
 }
 
@@ -149,10 +166,14 @@ async function adoptNextTerm(b: BillingContext, target: number): Promise<void> {
 }
 
 /** Charges the invoice issued when it has an amount (attempt 1); a decline is handled as the plan says. */
-async function chargeIssued(b: BillingContext, invoice: InvoiceSummary | null, onDecline: OnDecline): Promise<void> {
+async function chargeIssued(b: BillingContext, invoice: InvoiceSummary | null, onDecline: OnDecline, c: Carried): Promise<void> {
   if (!invoice || invoice.totalCents <= 0) return;
   const reason = await charge(b, invoice, 1);
   if (reason === null) return;
+  if (onDecline.then === 'stop') {
+    c.stopped = { declined: { invoice, reason } };
+    return;
+  }
   if (onDecline.then === 'void-and-refuse') {
     await voidUnpaid(b, invoice, reason);
     throw failure(FailureCodes.paymentFailed, `${onDecline.refusal}${reason}${onDecline.suffix ?? ''}`, { reason, invoiceId: invoice.id });

@@ -7,7 +7,7 @@ import type { Phase, WorkspaceBillingInput } from './state';
 import type { BillingContext } from './billing-context';
 import { step } from './execution';
 import { nextDunningRetry, retryUnpaid, applyPaymentSignals } from './payments';
-import { publish } from './read-model';
+import { publish, showDetails } from './read-model';
 import { termEndSteps } from './decisions/term-end';
 import { nextWakeUp } from './decisions/wake-up';
 import { runSteps } from './executor';
@@ -16,6 +16,7 @@ import { setUp } from './sign-up';
 
 /** The whole run of the workspace's workflow. */
 export async function run(b: BillingContext): Promise<void> {
+  if (b.s.phase !== 'setup') showDetails(b);
   b.pricing = await b.act('Load the pricing catalog').getPricing();
   if (b.s.phase === 'setup') {
     await step(b, () => setUp(b));

@@ -26,6 +26,16 @@ export function publish(b: BillingContext): void {
     { key: BillingTermEnd, value: new Date(term.end) },
     ...(patched(BLOCKED_VISIBLE) ? [{ key: BillingBlocked, value: b.blocked !== null }] : []),
   ]);
+  showDetails(b);
+}
+
+/**
+ * The UI's current details alone. Not a command (replay-safe anywhere): a
+ * run continued-as-new shows them before its first activity, as they are
+ * not carried over.
+ */
+export function showDetails(b: BillingContext): void {
+  const term = b.term();
   const lines = [
     b.blocked ? `**BLOCKED**, retrying: ${b.blocked}` : null,
     `**${b.id}**: ${b.s.plan} plan, **${b.s.status}**`,

@@ -3,13 +3,13 @@
 import { condition, patched, workflowInfo } from '@temporalio/workflow';
 import type { EnterpriseTerms } from '../src/domain/pricing';
 import { resolvePlan } from '../src/domain/workspace';
-import { FailureCodes, type CancelResult } from './definitions';
+import type { CancelResult } from './definitions';
 import { RETENTION_COLLECTS_DEBT } from './patches';
 import type { Phase } from './state';
 import { failure, refusal, rule } from './workflow-failures';
 import type { BillingContext } from './billing-context';
 import { cancelSteps, purgeSteps, withdrawCancellationSteps } from './decisions/cancellation';
-import { owesBeforeResubscribing, resubscribeRefusal, resubscribeSteps } from './decisions/resubscribe';
+import { owesBeforeResubscribing, resubscribeRefusal, resubscribeSteps, unpaidDebtRefusal } from './decisions/resubscribe';
 import { nextWakeUp } from './decisions/wake-up';
 import { runSteps } from './executor';
 import { step } from './execution';
@@ -63,15 +63,8 @@ export async function resubscribe(b: BillingContext, plan: string, enterprise: E
 /** Retries every unpaid invoice with the card on file now; what stays unpaid refuses the re-subscription with the amount due. */
 export async function collectUnpaidBeforeResubscribing(b: BillingContext): Promise<void> {
   await retryUnpaid(b, 'all');
-  if (b.s.unpaid.length === 0) return;
-  const amountDueCents = b.s.unpaid.reduce((sum, u) => sum + (u.totalCents ?? 0), 0);
-  const invoiceIds = b.s.unpaid.map((u) => u.invoiceId);
-  const reason = b.s.unpaid[0]!.lastReason;
-  throw failure(
-    FailureCodes.paymentRequired,
-    `${invoiceIds.length} unpaid invoice(s), ${amountDueCents} cents, must be paid before subscribing again: ${reason}`,
-    { amountDueCents, invoiceIds, reason },
-  );
+  const refused = unpaidDebtRefusal(b.s.unpaid);
+  if (refused) throw failure(refused.code, refused.message, refused.details);
 }
 
 export function cancelResult(b: BillingContext): CancelResult {

@@ -11,6 +11,7 @@ import { BillingTestEnv, DAY } from '../../test/helpers/billing-env';
 import { timerSummaries } from '../../test/helpers/workflow-history';
 import { recordChain } from './write-histories';
 import { blockRenewal } from '../../test/helpers/blocked-renewal';
+import { payOutOfBand } from '../../test/helpers/out-of-band-payment';
 
 const HOUR = 3_600_000;
 let t: BillingTestEnv;
@@ -184,4 +185,28 @@ describe('replay corpus: one history per path', () => {
     }
     await record(id, 'continue-as-new-chain', 4);
   }, 120_000);
+
+  it('sign-up with a card Stripe rejects when attached', async () => {
+    const id = 'rec-signup-rejected';
+    await expect(t.create({ id, plan: 'pro', paymentMethod: 'pm_card_notKnownToStripe' })).rejects.toMatchObject({ code: 'payment_method_rejected' });
+    const rejectedRun = (await t.env.client.workflow.getHandle(workflowIdFor(id)).describe()).runId;
+    await record(id, 'signup-card-rejected', 1, rejectedRun);
+  });
+
+  it('a failed renewal paid out of band: Stripe webhooks settled (a redelivery and a failure dropped)', async () => {
+    const id = 'rec-webhook';
+    await t.create({ id, plan: 'pro', paymentMethod: 'pm_card_visa' });
+    await t.workflows.setPaymentMethod(id, 'pm_card_chargeCustomerFail');
+    await renew(id);
+    const { unpaidInvoices } = await t.waitFor(id, (x) => x.unpaidInvoices.length === 1, 'failed renewal');
+    const invoiceId = unpaidInvoices[0]!.invoiceId;
+    await t.workflows.signalPayment(id, { eventId: 'evt_rec_failed', type: 'payment_failed', invoiceId, paymentIntentId: 'pi_rec_failed', code: 'card_declined' });
+    const paymentIntentId = await payOutOfBand(t, id, invoiceId);
+    const paid = { eventId: 'evt_rec_paid', type: 'payment_succeeded' as const, invoiceId, paymentIntentId };
+    await t.workflows.signalPayment(id, paid);
+    await t.workflows.signalPayment(id, paid); // Stripe redelivers: dropped
+    await t.waitFor(id, (x) => x.unpaidInvoices.length === 0, 'settled by the webhook');
+    expect((await t.invoices(id)).find((i) => i.id === invoiceId)).toMatchObject({ status: 'paid' });
+    await record(id, 'payment-webhook', 2);
+  });
 });

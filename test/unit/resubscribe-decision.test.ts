@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { FailureCodes } from '../../src/domain/failure-codes';
 import { addMonthsClamped } from '../../src/domain/terms';
 import { DAY_MS } from '../../src/domain/workspace';
-import { owesBeforeResubscribing, resubscribeRefusal, resubscribeSteps } from '../../workflows/decisions/resubscribe';
+import { owesBeforeResubscribing, resubscribeRefusal, resubscribeSteps, unpaidDebtRefusal } from '../../workflows/decisions/resubscribe';
 import type { Step } from '../../workflows/decisions/steps';
 import { subscribedState, T0, unpaidInvoice } from '../helpers/decision-state';
 
@@ -67,5 +67,26 @@ describe('re-subscription (property)', () => {
         expect(opened.term.end).toBeGreaterThan(now);
       }),
     );
+  });
+});
+
+describe('unpaid debt after collecting (re-subscription)', () => {
+  it('nothing left unpaid: no refusal', () => {
+    expect(unpaidDebtRefusal([])).toBeNull();
+  });
+
+  it('what stays unpaid refuses with payment_required, the amount due, the invoices and the last decline reason', () => {
+    const a = { ...unpaidInvoice(2, T0, 'a'), lastReason: 'insufficient_funds' };
+    const b = unpaidInvoice(1, T0, 'b');
+    expect(unpaidDebtRefusal([a, b])).toEqual({
+      code: FailureCodes.paymentRequired,
+      message: '2 unpaid invoice(s), 5800 cents, must be paid before subscribing again: insufficient_funds',
+      details: { amountDueCents: 5800, invoiceIds: ['a', 'b'], reason: 'insufficient_funds' },
+    });
+  });
+
+  it('an invoice from an older run without an amount counts as 0 cents but is still listed', () => {
+    const { totalCents: _none, ...old } = unpaidInvoice(1, T0, 'old');
+    expect(unpaidDebtRefusal([old])?.details).toEqual({ amountDueCents: 0, invoiceIds: ['old'], reason: 'card_declined' });
   });
 });

@@ -16,8 +16,10 @@ const load = (file: string) => historyFromJSON(JSON.parse(readFileSync(`${dir}${
 const PATHS = [
   'signup-paid',
   'signup-declined',
+  'signup-card-rejected',
   'renewal-overage',
   'dunning-past-due-recovery',
+  'payment-webhook',
   'upgrade-paid-declined',
   'purchase-declined-retried',
   'downgrade-at-renewal',

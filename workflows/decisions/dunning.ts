@@ -44,3 +44,41 @@ export function paymentStatusSteps(s: Pick<WorkspaceState, 'status' | 'unpaid'>)
   const summary = status === 'past_due' ? 'Every payment retry failed: past due' : 'Payment received: active again';
   return [{ kind: 'update-state', patch: { status } }, { kind: 'sync', summary }];
 }
+
+/** Rule 13: a payment that succeeds while invoices are unpaid proves the card works: collect them at once. */
+export const collectsAfterPayment = (unpaid: readonly UnpaidInvoice[]): boolean => unpaid.length > 0;
+
+/**
+ * Charges unpaid invoices again: those whose dunning retry is due (`due`), or
+ * all of them at once (`all`: a new card while past due, a payment that just
+ * succeeded; such attempts are extra, they keep the schedule). Then the
+ * status the outcomes imply. A retry planned for later than `now` runs only
+ * if its time has come when its step is reached (the charges before it take
+ * time): exactly the retries that are due at that moment.
+ */
+export function dunningRetrySteps(unpaid: readonly UnpaidInvoice[], which: 'due' | 'all', now: number): Steps {
+  const steps: Steps = [];
+  for (const u of unpaid) {
+    const retry = { kind: 'retry-unpaid' as const, invoiceId: u.invoiceId, attempt: u.attempts + 1 };
+    if (which === 'all') {
+      steps.push({ ...retry, extra: true });
+      continue;
+    }
+    const at = retryAt(u);
+    if (at !== null) steps.push(at <= now ? { ...retry, extra: false } : { ...retry, extra: false, notBefore: at });
+  }
+  // Every unpaid invoice was just tried: nothing left to collect at once.
+  if (which === 'all') steps.push({ kind: 'update-state', patch: { collectUnpaid: false } });
+  steps.push({ kind: 'update-payment-status' });
+  return steps;
+}
+
+/** The unpaid list after a retry of `invoiceId`: paid (`declineReason` null) it leaves, declined it counts the attempt. */
+export function unpaidAfterRetry(unpaid: readonly UnpaidInvoice[], invoiceId: string, extra: boolean, declineReason: string | null): UnpaidInvoice[] {
+  if (declineReason === null) return unpaid.filter((u) => u.invoiceId !== invoiceId);
+  return unpaid.map((u) =>
+    u.invoiceId !== invoiceId
+      ? u
+      : { ...u, attempts: u.attempts + 1, ...(extra ? { extraAttempts: (u.extraAttempts ?? 0) + 1 } : {}), lastReason: declineReason },
+  );
+}

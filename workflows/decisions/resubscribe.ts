@@ -4,6 +4,7 @@
 import { FailureCodes } from '../../src/domain/failure-codes';
 import type { EnterpriseTerms } from '../../src/domain/pricing';
 import { addMonthsClamped } from '../../src/domain/terms';
+import type { UnpaidInvoice } from '../definitions';
 import type { WorkspaceState } from '../state';
 import type { Steps } from './steps';
 import { termOf } from './terms';
@@ -20,6 +21,24 @@ export function resubscribeRefusal(s: WorkspaceState, plan: string, terms: Enter
     return { code: FailureCodes.paymentMethodRequired, message: 'unpaid invoices must be paid before subscribing again and no payment method is on file' };
   }
   return null;
+}
+
+/**
+ * After every unpaid invoice was tried with the card on file: what stays
+ * unpaid refuses the re-subscription with the amount due (invoices from
+ * older runs without an amount count as 0) and the last decline reason;
+ * null when everything was paid.
+ */
+export function unpaidDebtRefusal(unpaid: readonly UnpaidInvoice[]): { code: string; message: string; details: Record<string, unknown> } | null {
+  if (unpaid.length === 0) return null;
+  const amountDueCents = unpaid.reduce((sum, u) => sum + (u.totalCents ?? 0), 0);
+  const invoiceIds = unpaid.map((u) => u.invoiceId);
+  const reason = unpaid[0]!.lastReason;
+  return {
+    code: FailureCodes.paymentRequired,
+    message: `${invoiceIds.length} unpaid invoice(s), ${amountDueCents} cents, must be paid before subscribing again: ${reason}`,
+    details: { amountDueCents, invoiceIds, reason },
+  };
 }
 
 /**

@@ -3,6 +3,7 @@
 // can tell (the overage read, the invoice issued, a charge's outcome) is
 // carried from step to step by the executor.
 import type { Term } from '../../src/domain/terms';
+import type { PaymentSignal } from '../../src/domain/payment-signal';
 import type { WorkspaceState } from '../state';
 
 /** Fields a step sets on the workflow state (at that point of the plan: later syncs see them). */
@@ -22,6 +23,8 @@ export type StatePatch = Partial<
     | 'anchorTermIndex'
     | 'termIndex'
     | 'unpaid'
+    | 'collectUnpaid'
+    | 'setupFailure'
   >
 >;
 
@@ -30,7 +33,12 @@ export type OnDecline =
   /** The invoice stays due: dunning retries it (`onlyIfPatched`: for histories since that patch id). */
   | { then: 'record-unpaid'; kind: 'renewal' | 'final'; onlyIfPatched?: string }
   /** The sale does not happen: the invoice is voided and the request refused with `refusal` + the reason. */
-  | { then: 'void-and-refuse'; refusal: string; suffix?: string };
+  | { then: 'void-and-refuse'; refusal: string; suffix?: string }
+  /** The plan stops here; its caller decides what the decline means (a refused sign-up). */
+  | { then: 'stop' };
+
+/** What stopped a plan early, left to its caller: a card was rejected (Stripe's reason), or a charge was declined (its invoice issued). */
+export type Stopped = { rejected: string } | { declined: { invoice: { id: string; number: string }; reason: string } };
 
 export type Step =
   /** Renewal: the next term's plan and terms (from the catalog as it is now, behind `RENEWAL_CURRENT_CATALOG`). */
@@ -59,7 +67,28 @@ export type Step =
   | { kind: 'replace-plan-bucket'; termIndex: number; plan: string; planCredits: number; planPriceCents: number }
   | { kind: 'read-balances' }
   | { kind: 'purge-usage-data'; key: string }
-  | { kind: 'update-state'; patch: StatePatch }
+  /** `onlyIfPatched`: applied only in histories since that patch id. */
+  | { kind: 'update-state'; patch: StatePatch; onlyIfPatched?: string }
+  /** Attaches a card as the customer's default; a rejected card stops the plan (its caller decides). */
+  | { kind: 'attach-payment-method'; paymentMethod: string }
+  /** Voids an invoice whose payment failed (it keeps its number). */
+  | { kind: 'void-invoice'; invoice: { id: string; number: string }; reason: string }
+  /**
+   * Dunning: charges an unpaid invoice again as `attempt`; `extra`: outside the
+   * 1/3/7-day schedule. Paid: it leaves the unpaid list and is rendered again.
+   * `notBefore`: tried only if the clock has reached it when the step runs.
+   */
+  | { kind: 'retry-unpaid'; invoiceId: string; attempt: number; extra: boolean; notBefore?: number }
+  /** The status the payment outcomes so far imply (decisions/dunning.ts), decided when the step runs. */
+  | { kind: 'update-payment-status' }
+  /** Settles a success Stripe reported (idempotently, by invoice state); its outcome is carried. */
+  | { kind: 'settle-payment'; signal: PaymentSignal }
+  /** Before SETTLE_EVERY_PAYMENT_SIGNAL: marks an unpaid invoice paid from a webhook. */
+  | { kind: 'mark-invoice-paid'; signal: PaymentSignal }
+  /** Renders and delivers an invoice again (paid, refunded ...), labelled `summary`. */
+  | { kind: 'rerender-invoice'; invoiceId: string; summary: string }
+  /** Search attributes and current details only (no read-model write). */
+  | { kind: 'publish' }
   /** Writes the read model (and search attributes, current details) labelled `summary`. */
   | { kind: 'sync'; summary: string };
 
