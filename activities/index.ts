@@ -17,6 +17,8 @@ export interface ActivityDeps {
   /** The API's public address (PUBLIC_BASE_URL), for the absolute `pdfUrl` of invoice events. */
   publicBaseUrl: string;
   seller: InvoiceSeller;
+  /** The clock charges read (their paidAt, the age of their keys); the simulator's virtual time, else the machine's. */
+  now?: () => number;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -31,6 +33,7 @@ export function createActivities(deps: ActivityDeps) {
       outboxDir: deps.outboxDir,
       publicBaseUrl: deps.publicBaseUrl,
       seller: deps.seller,
+      ...(deps.now ? { now: deps.now } : {}),
     }),
   };
 }

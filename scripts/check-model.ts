@@ -1,8 +1,8 @@
 // npm run check:model -- --runs N --seed S [--max-commands M] [--progress FILE] [--chunk C]
 //                        | --replay '<json>' | --seed S --path P
 // Random command sequences against the reference model and the real system
-// (test/model). Ends with `model: N sequences, F failures (seed S)`; exit 1
-// when F > 0. With --progress, runs are done in chunks of C sequences (seed
+// (test/model). Ends with `model: N sequences, F failures (seed S)` (a
+// replay: `(replay)`); exit 1 when F > 0, 2 when the system could not start. With --progress, runs are done in chunks of C sequences (seed
 // S + chunk number) and each finished chunk is written to FILE, so a soak
 // that was stopped resumes where it was.
 import { Command } from 'commander';
@@ -94,7 +94,8 @@ async function main(): Promise<number> {
     rmSync(bundleDir, { recursive: true, force: true });
     await db.stop().catch((err: unknown) => console.error('teardown:', err));
   }
-  log(`model: ${result.sequences} sequences, ${result.failures} failures (seed ${opts.seed})`);
+  // A replayed sequence was not drawn from a seed.
+  log(`model: ${result.sequences} sequences, ${result.failures} failures (${opts.replay ? 'replay' : `seed ${opts.seed}`})`);
   return result.failures > 0 ? 1 : 0;
 }
 

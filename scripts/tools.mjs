@@ -6,7 +6,7 @@
 // then, on a machine without python/go, the Temporal SDK's own download.
 // Idempotent: when the pinned versions are present it installs nothing.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -154,7 +154,12 @@ export function ensureTools() {
       ? `pdftoppm: ${pdftoppm} (invoice PDFs are also rendered to PNG in test-artifacts/)`
       : 'pdftoppm: not found; invoice PDF tests run without PNG artifacts (apt-get install poppler-utils, or brew install poppler)',
   );
-  const manifest = Object.fromEntries(Object.entries(tools).map(([k, v]) => [k, v ? v.path : null]));
+  // Binaries in this tools folder are recorded where they really are: a tools
+  // folder reached through a link (one shared by checkouts or state folders)
+  // must not end up naming them through the linking folder, which may go.
+  const realToolsDir = realpathSync(toolsDir);
+  const recorded = (p) => (p.startsWith(toolsDir + path.sep) ? path.join(realToolsDir, path.relative(toolsDir, p)) : p);
+  const manifest = Object.fromEntries(Object.entries(tools).map(([k, v]) => [k, v ? recorded(v.path) : null]));
   writeFileSync(path.join(toolsDir, 'tools.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }

@@ -27,8 +27,11 @@ function token(g: Globals): string {
   if (process.env.BILLING_API_TOKEN) return process.env.BILLING_API_TOKEN;
   const file = path.join(g.stateDir, 'tokens.json');
   if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { api: string }).api;
-  throw new Error('no API token: pass --token or set BILLING_API_TOKEN');
+  throw new Error(`no API token: pass --token, set BILLING_API_TOKEN, or name the state folder of the npm start to talk to (--state-dir or BILLING_STATE_DIR; ${file} does not exist)`);
 }
+
+/** A file the user named, from the folder they ran the command in (npm runs scripts from the project root; INIT_CWD is where the user was). */
+const userFile = (file: string) => path.resolve(process.env.INIT_CWD ?? process.cwd(), file);
 
 async function api(g: Globals, method: string, url: string, body?: unknown): Promise<Response> {
   const res = await fetch(`${g.api}${url}`, {
@@ -197,7 +200,7 @@ export function buildCli(): Command {
     .option('-o, --out <file>', 'output file (default: <invoice>.pdf)')
     .action(async (invoiceId: string, opts: { out?: string }) => {
       const res = await api(g(), 'GET', `/v1/invoices/${encodeURIComponent(invoiceId)}/pdf`);
-      const file = opts.out ?? `${invoiceId}.pdf`;
+      const file = userFile(opts.out ?? `${invoiceId}.pdf`);
       writeFileSync(file, Buffer.from(await res.arrayBuffer()));
       output(g(), { file }, [{ file }]);
     });
@@ -227,7 +230,7 @@ export function buildCli(): Command {
       };
       const csv = [cols.join(','), ...rows.map((r) => cols.map((c) => esc(r[c])).join(','))].join('\n') + '\n';
       if (g().json) return output(g(), rows);
-      if (opts.out) writeFileSync(opts.out, csv);
+      if (opts.out) writeFileSync(userFile(opts.out), csv);
       else process.stdout.write(csv);
     });
 

@@ -96,7 +96,7 @@ async function main() {
       `  Temporal UI  ${uiUrl ?? '(external Temporal: use its own UI, or set TEMPORAL_UI_URL)'}`,
       ...(uiUrl ? [`  Workspace    ${workspaceSearchTemplate(uiUrl, config.temporal.namespace)} (replace <id>)`] : []),
       ...payments.banner,
-      `  Invoices     PDFs delivered to ${config.invoiceOutboxDir}`,
+      `  Invoices     PDFs delivered to ${config.invoiceOutboxDir}; events' pdfUrl under ${config.publicBaseUrl} (PUBLIC_BASE_URL)`,
       `  API token    ${tokens.api}`,
       `  Read token   ${tokens.read}`,
       `  Webhooks     ${config.notify.url ?? 'off (set NOTIFY_WEBHOOK_URL and NOTIFY_WEBHOOK_SECRET)'}`,

@@ -56,3 +56,17 @@ export const reapedChildrenCpuMs = () => stat('self')?.reaped ?? Number.NaN;
 
 /** The postmaster of the server behind a connection: the parent of its backend. */
 export const parentOf = (pid: number) => stat(pid)?.ppid ?? Number.NaN;
+
+/** This process's live children with their command names (`comm`, at most 15 characters). */
+export function childProcesses(): Array<{ pid: number; name: string }> {
+  const found: Array<{ pid: number; name: string }> = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || stat(Number(name))?.ppid !== process.pid) continue;
+    try {
+      found.push({ pid: Number(name), name: readFileSync(`/proc/${name}/comm`, 'utf8').trim() });
+    } catch {
+      // it ended meanwhile
+    }
+  }
+  return found;
+}

@@ -2,6 +2,7 @@
 // reaches them: one reading of the environment for src/main.ts and the ops
 // CLI, so `PORT=4000 TEMPORAL_UI_PORT=18233 npm run cli -- show x` talks to
 // the `npm start` that was given the same variables.
+import os from 'node:os';
 import { stateDir } from '../state-dir';
 
 type Env = Record<string, string | undefined>;
@@ -31,9 +32,20 @@ function urlFromEnv(env: Env, name: string): string | undefined {
 
 /** The host a client dials for a server bound to `host` (every interface -> loopback). */
 export function dialHost(host: string): string {
-  if (host === '0.0.0.0' || host === '' ) return '127.0.0.1';
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
   if (host === '::') return '[::1]';
   return host.includes(':') ? `[${host}]` : host;
+}
+
+const EVERY_INTERFACE = new Set(['0.0.0.0', '::', '']);
+
+/**
+ * The host another machine uses to reach a server bound to `host`: that
+ * address or name itself, or this machine's name when it listens on every
+ * interface (loopback would only ever reach the machine that follows the link).
+ */
+export function publicHost(host: string, machineName: string = os.hostname()): string {
+  return EVERY_INTERFACE.has(host) ? machineName : dialHost(host);
 }
 
 export interface Addresses {
@@ -45,6 +57,12 @@ export interface Addresses {
   apiUrl: string;
   /** The API on this machine, from HOST and PORT (what the start banner prints). */
   localApiUrl: string;
+  /**
+   * The API as another machine reaches it, the default of PUBLIC_BASE_URL
+   * (invoice events' pdfUrl): HOST and PORT, this machine's name for HOST
+   * 0.0.0.0 or ::.
+   */
+  publicApiUrl: string;
   temporal: {
     /** TEMPORAL_ADDRESS: an external Temporal instead of the embedded dev server. */
     external: string | undefined;
@@ -58,7 +76,7 @@ export interface Addresses {
   };
 }
 
-export function resolveAddresses(env: Env = process.env): Addresses {
+export function resolveAddresses(env: Env = process.env, machineName: string = os.hostname()): Addresses {
   const host = set(env, 'HOST') ?? '127.0.0.1';
   const port = portFromEnv('PORT', 3000, env);
   const devPort = portFromEnv('TEMPORAL_DEV_PORT', 7233, env);
@@ -71,6 +89,7 @@ export function resolveAddresses(env: Env = process.env): Addresses {
     port,
     apiUrl: urlFromEnv(env, 'BILLING_API_URL') ?? localApiUrl,
     localApiUrl,
+    publicApiUrl: `http://${publicHost(host, machineName)}:${port}`,
     temporal: {
       external,
       address: external ?? `127.0.0.1:${devPort}`,

@@ -35,8 +35,8 @@ export interface AppConfig {
   invoiceOutboxDir: string;
   /**
    * Where finance reaches this API from outside (PUBLIC_BASE_URL): the
-   * invoice events' `pdfUrl` is absolute under it. Default: the API's own
-   * address on this machine.
+   * invoice events' `pdfUrl` is absolute under it. Default: HOST and PORT
+   * (this machine's name when HOST is every interface).
    */
   publicBaseUrl: string;
   notify: { url: string | undefined; secret: string | undefined };
@@ -50,8 +50,8 @@ const int = (name: string, fallback: number) => portFromEnv(name, fallback);
 const opt = (name: string) => (process.env[name] ? process.env[name] : undefined);
 
 /** An absolute http(s) URL without a trailing slash, so paths append to it. */
-export function publicBaseUrl(value: string | undefined, localApiUrl: string): string {
-  if (value === undefined) return localApiUrl;
+export function publicBaseUrl(value: string | undefined, fallback: string): string {
+  if (value === undefined) return fallback;
   let url: URL;
   try {
     url = new URL(value);
@@ -102,7 +102,7 @@ export function loadConfig(): AppConfig {
       sandboxPort: int('STRIPE_SANDBOX_PORT', 12112),
     },
     invoiceOutboxDir: path.resolve(opt('INVOICE_OUTBOX_DIR') ?? path.join(dir, 'invoice-outbox')),
-    publicBaseUrl: publicBaseUrl(opt('PUBLIC_BASE_URL'), addresses.localApiUrl),
+    publicBaseUrl: publicBaseUrl(opt('PUBLIC_BASE_URL'), addresses.publicApiUrl),
     notify: { url: opt('NOTIFY_WEBHOOK_URL'), secret: opt('NOTIFY_WEBHOOK_SECRET') },
     apiToken: opt('BILLING_API_TOKEN'),
     readToken: opt('BILLING_READ_TOKEN'),

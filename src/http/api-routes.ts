@@ -22,6 +22,8 @@ export interface ApiRouteDeps {
   webhookSecret: string | undefined;
   /** The Temporal SDK runtime's Prometheus endpoint, appended to /metrics. */
   temporalMetricsUrl?: string | undefined;
+  /** The clock of instants the API writes itself (an export's exportedAt): the simulator's virtual time, else the machine's. */
+  now?: () => number;
 }
 
 export function apiRoutes(deps: ApiRouteDeps) {
@@ -33,7 +35,7 @@ export function apiRoutes(deps: ApiRouteDeps) {
     workspaceReadRoutes({ pool }),
     usageRoutes({ pool, pricing }),
     invoiceRoutes({ pool }),
-    exportRoutes({ pool }),
+    exportRoutes({ pool, ...(deps.now ? { now: deps.now } : {}) }),
     stripeWebhookRoutes({
       pool,
       webhookSecret: deps.webhookSecret ?? '',

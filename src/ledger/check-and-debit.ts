@@ -111,6 +111,9 @@ function outcomeOf(row: DebitRow, input: UsageInput, cost: number): UsageOutcome
 /** A refusal's row: the balance row as it was (every column set). */
 type RowAsRead = { [K in keyof DebitRow]: NonNullable<DebitRow[K]> };
 
+/** "1 credit", "3 credits". */
+const credits = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 function creditLimitRefusal(input: UsageInput, ws: RowAsRead, cost: number): UsageRefusal {
   const total = ws.plan_balance + ws.purchased_balance;
   const refreshesAt = ws.term_end.toISOString();
@@ -119,7 +122,7 @@ function creditLimitRefusal(input: UsageInput, ws: RowAsRead, cost: number): Usa
   const limit = ws.on_demand_monthly_limit;
   const onDemand = !ws.on_demand_enabled
     ? 'on-demand usage is off'
-    : `it would need ${requested} on-demand credits, which would exceed the on-demand limit of ${limit} credits (${ws.overage_used} used this term)`;
+    : `it would need ${credits(requested, 'on-demand credit')}, which would exceed the on-demand limit of ${credits(limit, 'credit')} (${ws.overage_used} used this term)`;
   return refuse(
     'credit_limit_reached',
     `not enough credits: '${input.action}' costs ${cost}, ${total} left and ${onDemand}; plan credits refresh at ${refreshesAt}`,

@@ -39,8 +39,9 @@ export async function* workspaceExportJson(
   client: PoolClient,
   workspaceId: string,
   head: { workspace: unknown; invoices: unknown[] },
+  exportedAt: number = Date.now(),
 ): AsyncGenerator<string> {
-  yield `{"exportedAt":${JSON.stringify(new Date().toISOString())},"workspace":${JSON.stringify(head.workspace)},"usage":`;
+  yield `{"exportedAt":${JSON.stringify(new Date(exportedAt).toISOString())},"workspace":${JSON.stringify(head.workspace)},"usage":`;
   yield* jsonArray(client, usageSql, workspaceId);
   yield ',"ledger":';
   yield* jsonArray(client, ledgerSql, workspaceId);

@@ -124,7 +124,7 @@ export async function chargeInvoice(
 
   switch (pi.status) {
     case 'succeeded':
-      await recordPaymentSucceeded(pool, record(pi.id), Date.now());
+      await recordPaymentSucceeded(pool, record(pi.id), now());
       return { outcome: 'paid', paymentIntentId: pi.id };
     case 'processing':
       throw new Error(`PaymentIntent ${pi.id} is still processing; retrying to see its outcome`);

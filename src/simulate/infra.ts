@@ -73,9 +73,15 @@ export async function startPostgres(stops: Stops): Promise<PostgresServer> {
 
 /**
  * The time-skipping server with its wall clock stopped at `start` (libfaketime
- * preloaded; monotonic time left alone for its timeouts): virtual time is then
- * exactly `start` and moves only when we skip it, so every event runs at its
- * exact instant whatever the machine's speed.
+ * preloaded): virtual time is then exactly `start` and moves only when we skip
+ * it, so every event runs at its exact instant whatever the machine's speed.
+ * Monotonic clocks run (the server's long polls must end before the worker's
+ * deadline, or it hands tasks to polls the worker has given up: workflows then
+ * stall). libfaketime 0.9.10 (Debian's) times monotonic condition waits
+ * against the faked wall clock, so without FAKETIME_WAIT_MS they return at
+ * once and two server threads spin (about 1.5 CPUs while idle; fixed upstream
+ * in wolfcw/libfaketime#503); with it every timed wait lasts at most 10 ms of
+ * real time and the waiter checks its own deadline again.
  */
 export async function startClockedTestServer(start: number, stops: Stops): Promise<TestWorkflowEnvironment> {
   const { temporalTestServer, faketime } = toolPaths();
@@ -92,7 +98,7 @@ export async function startClockedTestServer(start: number, stops: Stops): Promi
     [
       '#!/bin/sh',
       `export LD_PRELOAD=${JSON.stringify(faketime)} FAKETIME=${JSON.stringify(frozenAt)} TZ=UTC`,
-      'export FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_DONT_RESET=1',
+      'export FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_FORCE_MONOTONIC_FIX=1 FAKETIME_WAIT_MS=10 FAKETIME_DONT_RESET=1',
       `exec ${JSON.stringify(temporalTestServer)} "$@"`,
       '',
     ].join('\n'),

@@ -3,7 +3,9 @@
 // body has none, so a run is reproducible; `repeat` gives each request its own.
 import type { App } from '../http/app';
 import type { ScenarioEvent } from './scenario';
-import { SIMULATION_TOKENS } from './stack';
+
+/** The API tokens of a simulation's app (src/simulate/stack.ts builds it with them). */
+export const SIMULATION_TOKENS = { api: 'bk_full_simulate', read: 'bk_read_simulate' };
 
 export interface Answer {
   status: number;

@@ -67,7 +67,9 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
   const stops = new Stops();
   try {
     const pricing: PricingConfig = scenario.pricing ?? loadPricing();
+    const started = Date.now();
     const stack = await startSimulationStack({ start: scenario.start, pricing, postgres: opts.postgres, workflowBundle: opts.workflowBundle, stops });
+    if (opts.verbose) opts.log?.(`servers and worker started: ${Date.now() - started} ms`);
     return await drive(stack, scenario, opts);
   } finally {
     await stops.runAll(opts.log);
@@ -79,25 +81,36 @@ async function drive(stack: SimulationStack, scenario: Scenario, opts: RunOption
   const observer = new Observer(pool);
   const ids = new Set(scenario.workspaces.map((w) => w.id));
 
+  const creating = new StepTimes();
   for (const [i, body] of scenario.workspaces.entries()) {
     const answer = await sendEventRequest(app, { index: -1 - i, at: scenario.start, workspace: body.id, do: 'create', body, repeat: 1 }, 0);
     if (answer.status >= 300) throw new Error(`workspaces[${i}]: POST /v1/workspaces answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    creating.done('requests');
     await settle(env, [body.id]);
+    creating.done('settle');
   }
   await observer.look(scenario.start);
+  creating.done('look');
+  if (opts.verbose) opts.log?.(`${scenario.workspaces.length} workspace(s) created: ${creating.text()}`);
 
   const results = new Map<number, EventResult>();
   const queue = [...scenario.events].sort(runOrder);
   let now = scenario.start;
   for (;;) {
+    const steps = new StepTimes();
     const nextEvent = queue[0]?.at ?? Infinity;
     const next = Math.min(nextEvent, scenario.until, ...(await observer.dueAfter(now)));
-    const stepStarted = Date.now();
+    steps.done('due');
     if (next > now) {
+      // What the system stamps by itself while virtual time moves there is stamped with that instant.
+      await stack.clock.set(next);
       await env.sleep(next - now);
       now = next;
+      steps.done('skip');
       await settle(env, ids);
+      steps.done('settle');
       await observer.look(now);
+      steps.done('look');
     }
     let ran = 0;
     while (queue[0] && queue[0].at === now) {
@@ -106,14 +119,18 @@ async function drive(stack: SimulationStack, scenario: Scenario, opts: RunOption
       results.set(e.index, await runEvent(stack, observer, e));
       ran++;
     }
+    steps.done('events');
     // One look for all the events of an instant: what they caused is stamped with it either way.
     if (ran) await observer.look(now);
-    if (opts.verbose) opts.log?.(`${new Date(now).toISOString()}: ${ran} event(s), ${Date.now() - stepStarted} ms`);
+    steps.done('look');
+    if (opts.verbose) opts.log?.(`${new Date(now).toISOString()}: ${ran} event(s), ${steps.text()}`);
     if (now >= scenario.until && queue.length === 0) break;
   }
 
+  const reported = Date.now();
   const workspaces: Record<string, WorkspaceReport> = {};
   for (const id of ids) workspaces[id] = await reportWorkspace(stack, observer, id, opts.outDir);
+  if (opts.verbose) opts.log?.(`report of ${ids.size} workspace(s): ${Date.now() - reported} ms`);
   const events = scenario.events.map((e) => results.get(e.index)!);
   return { result: { events, workspaces }, timeline: observer.timeline };
 }
@@ -191,4 +208,21 @@ async function termReports(stack: SimulationStack, observer: Observer, id: strin
       used: { plan: Number(r.plan), purchased: Number(r.purchased), overage: Number(r.overage) },
     };
   });
+}
+
+/** Real milliseconds per step of one instant, for --verbose. */
+class StepTimes {
+  private readonly started = Date.now();
+  private last = this.started;
+  private readonly ms = new Map<string, number>();
+
+  done(step: string): void {
+    const now = Date.now();
+    this.ms.set(step, (this.ms.get(step) ?? 0) + now - this.last);
+    this.last = now;
+  }
+
+  text(): string {
+    return `${this.last - this.started} ms (${[...this.ms].map(([step, ms]) => `${step} ${ms}`).join(', ')})`;
+  }
 }

@@ -16,9 +16,10 @@ import { StripeSandbox } from '../stripe-sandbox/server';
 import { BillingWorkflows } from '../temporal/billing-client';
 import { registerSearchAttributes } from '../temporal/register-search-attributes';
 import { createBillingWorker } from '../temporal/worker';
+import { SimulationClock } from './clock';
+import { SIMULATION_TOKENS } from './requests';
 import { startClockedTestServer, type PostgresServer, type Stops } from './infra';
 
-export const SIMULATION_TOKENS = { api: 'bk_full_simulate', read: 'bk_read_simulate' };
 const TASK_QUEUE = 'billing-simulate';
 
 export interface SimulationStack {
@@ -27,6 +28,8 @@ export interface SimulationStack {
   pool: Pool;
   workflows: BillingWorkflows;
   sandbox: StripeSandbox;
+  /** The simulated instant for what the system stamps by itself (rows, charges, exports). */
+  clock: SimulationClock;
 }
 
 export async function startSimulationStack(opts: {
@@ -40,6 +43,7 @@ export async function startSimulationStack(opts: {
   const databaseUrl = await opts.postgres.scratchDatabase(stops);
   const pool = createPool(databaseUrl, 10);
   stops.push('database pool', () => pool.end());
+  const clock = await SimulationClock.install(pool, opts.start);
   const outboxDir = mkdtempSync(path.join(os.tmpdir(), 'billing-simulate-outbox-'));
   stops.push('invoice outbox', async () => rmSync(outboxDir, { recursive: true, force: true }));
   const sandbox = await StripeSandbox.start();
@@ -61,6 +65,7 @@ export async function startSimulationStack(opts: {
       outboxDir,
       publicBaseUrl: 'https://billing.simulate.invalid',
       seller: { name: 'Simulated Seller Inc.', address: ['1 Market Street', 'San Francisco, CA 94105', 'United States'] },
+      now: clock.now,
     }),
   });
   const workerRun = worker.run();
@@ -72,8 +77,8 @@ export async function startSimulationStack(opts: {
   const workflows = new BillingWorkflows(env.client, TASK_QUEUE);
   const app = await buildApp({
     tokens: SIMULATION_TOKENS,
-    routes: apiRoutes({ pool, pricing, workflows, temporalHealthy: async () => undefined, webhookSecret: 'whsec_simulate' }),
+    routes: apiRoutes({ pool, pricing, workflows, temporalHealthy: async () => undefined, webhookSecret: 'whsec_simulate', now: clock.now }),
   });
   stops.push('api', () => app.close());
-  return { env, app, pool, workflows, sandbox };
+  return { env, app, pool, workflows, sandbox, clock };
 }

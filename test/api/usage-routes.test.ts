@@ -123,6 +123,14 @@ describe('POST /v1/workspaces/:id/usage', () => {
     expect(error.message).not.toMatch(/limit .* is reached/);
   });
 
+  it('says "1 credit", not "1 credits", in the on-demand 402', async () => {
+    const ws = await createTestWorkspace(pool, { planCredits: 0, onDemand: { enabled: true, monthlyLimit: 1 } });
+    // The one on-demand credit, then a request that would need one more.
+    expect((await post(ws, body({ action: 'ai_assist', tokens: 1000 }))).statusCode).toBe(200);
+    const refused = (await post(ws, body({ action: 'ai_assist', tokens: 1000 }))).json().error;
+    expect(refused.message).toContain('it would need 1 on-demand credit, which would exceed the on-demand limit of 1 credit (1 used this term)');
+  });
+
   it('rejects bad credentials, the read token, malformed JSON and a malformed workspace id, writing nothing', async () => {
     const ws = await createTestWorkspace(pool, { planCredits: 25 });
     const before = await countRows(pool, ws);

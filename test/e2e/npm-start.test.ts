@@ -40,6 +40,8 @@ describe('npm start on a fresh state folder', () => {
     expect(printed.Temporal).toBe(`127.0.0.1:${ports.TEMPORAL_DEV_PORT}`);
     expect(output).toContain(`LOCAL SANDBOX at http://127.0.0.1:${ports.STRIPE_SANDBOX_PORT}`);
     expect(output).toContain('NO REAL MONEY MOVES');
+    // Where invoice events point finance (PUBLIC_BASE_URL unset: HOST and PORT).
+    expect(output).toContain(`events' pdfUrl under http://127.0.0.1:${ports.PORT} (PUBLIC_BASE_URL)`);
     expect(printed['API token']).toMatch(/^bk_full_/);
     expect(existsSync(path.join(state, 'tokens.json'))).toBe(true);
   });

@@ -83,6 +83,7 @@ describe('npm run simulate', () => {
         { at: '2027-02-12T09:00:00Z', workspace: 'acme', do: 'usage', body: { memberId: 'ann', action: 'chat_question', feature: 'chat' } },
         { at: '2027-02-13T09:00:00Z', workspace: 'beta', do: 'create', body: workspace('beta', 'free') },
         { at: '2027-02-14T09:00:00Z', workspace: 'beta', do: 'get' },
+        { at: '2027-02-14T09:00:00Z', workspace: 'acme', do: 'export' },
       ],
     });
     const out = path.join(tmp, 'pdfs');
@@ -99,6 +100,7 @@ describe('npm run simulate', () => {
       ['2027-02-12T09:00:00.000Z', 'acme', 'usage'],
       ['2027-02-13T09:00:00.000Z', 'beta', 'create'],
       ['2027-02-14T09:00:00.000Z', 'beta', 'get'],
+      ['2027-02-14T09:00:00.000Z', 'acme', 'export'],
     ]);
     expect(doc.events[0]).toMatchObject({ statuses: { '200': 100, '402': 2 }, last: { status: 402, body: { error: { code: 'credit_limit_reached' } } } });
     expect(doc.events[2]!.last.status).toBe(200);
@@ -123,6 +125,16 @@ describe('npm run simulate', () => {
       ['invoice.finalized', '2027-02-28T10:00:00.250Z'],
     ]);
     expect(doc.workspaces.beta!.final).toMatchObject({ plan: 'free', term: { start: '2027-02-13T09:00:00.000Z' } });
+
+    // Every instant the system stamped by itself is a simulated one: the export's rows and paidAt too.
+    const exported = doc.events[6]!.last.body as { exportedAt: string; usage: Array<{ at: string }>; ledger: Array<{ at: string; kind: string }> };
+    expect(exported.exportedAt).toBe('2027-02-14T09:00:00.000Z');
+    expect(new Set(exported.usage.map((u) => u.at))).toEqual(new Set(['2027-02-10T09:00:00.125Z']));
+    expect(exported.ledger.map((l) => [l.kind, l.at])).toContainEqual(['grant', '2027-01-31T10:00:00.250Z']);
+    expect(exported.ledger.map((l) => [l.kind, l.at])).toContainEqual(['purchase', '2027-02-11T09:00:00.000Z']);
+    expect(acme.invoices.map((i) => i.paidAt)).toEqual(['2027-01-31T10:00:00.250Z', '2027-02-11T09:00:00.000Z', '2027-02-28T10:00:00.250Z']);
+    const outside = instantsIn(doc).filter(([, at]) => at < '2027-01-31T10:00:00.250Z' || at > '2027-03-31T10:00:00.250Z');
+    expect(outside, 'instants outside the simulated year (the machine clock?)').toEqual([]);
 
     const pdfs = readdirSync(out).sort();
     const numbers = Object.values(doc.workspaces).flatMap((w) => w.invoices.map((i) => `${String(i.number)}.pdf`));
@@ -232,6 +244,13 @@ describe('npm run simulate', () => {
     }
   });
 });
+
+/** Every date-time string in a document, with its path. */
+function instantsIn(value: unknown, at = ''): Array<[string, string]> {
+  if (typeof value === 'string') return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(value) ? [[at, value]] : [];
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => instantsIn(v, `${at}.${k}`));
+}
 
 /** Every process below `pid` (children, grandchildren, ...), from /proc. */
 function descendantsOf(pid: number): number[] {

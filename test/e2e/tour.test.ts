@@ -2,14 +2,16 @@
 // section, with bash and curl, in order, against a real `npm start` (fresh
 // state folder, free ports); the setup block's BASE and TOKEN become this
 // instance's. Each block states the status of every curl in it (and a piece
-// of text its answer contains), so the README cannot rot.
+// of text its answer contains), and the sample answer shown after it must
+// have the real answer's keys and its run-independent values, so the README
+// cannot rot.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/state-dir';
 import { launch, startEnv, type Started, type StartEnv } from '../helpers/npm-start';
-import { readTour, runStep, setupWith } from '../helpers/readme-tour';
+import { readTour, runStep, sampleMismatches, setupWith } from '../helpers/readme-tour';
 
 const tour = readTour(readFileSync(path.join(projectRoot, 'README.md'), 'utf8'));
 let at: StartEnv;
@@ -48,5 +50,6 @@ describe('the README Tour against npm start', () => {
     expect(r.statuses.length, `no curl ran:\n${r.stderr}`).toBeGreaterThan(0);
     expect(r.statuses, r.stdout.slice(0, 2000)).toEqual(r.statuses.map(() => step.status));
     if (step.contains) expect(r.stdout).toContain(step.contains);
+    if (step.sample) expect(sampleMismatches(step.sample, r.stdout), r.stdout.slice(0, 2000)).toEqual([]);
   });
 });

@@ -234,48 +234,68 @@ export class Resume extends Base {
   }
 }
 
-export class PaymentMethod extends Base {
+/** A PUT of one workspace setting: the model's answer first, then the API's, which must equal it. */
+abstract class PutSetting extends Base {
+  protected abstract readonly route: string;
+  protected abstract body(): object;
+  protected abstract expected(m: BillingModel): Answer;
+  async exec(w: World, sys: ModelSystem) {
+    const expected = this.expected(w.m);
+    const res = await sys.call('PUT', `/v1/workspaces/${w.ws}/${this.route}`, { body: this.body() });
+    compareAnswer(w, this.toString(), expected, answerOf(res));
+  }
+}
+
+export class PaymentMethod extends PutSetting {
+  protected readonly route = 'payment-method';
   constructor(readonly card: CardId) {
     super();
   }
-  async exec(w: World, sys: ModelSystem) {
-    const expected = w.m.setPaymentMethod(this.card);
-    const res = await sys.call('PUT', `/v1/workspaces/${w.ws}/payment-method`, { body: { paymentMethod: this.card } });
-    compareAnswer(w, this.toString(), expected, answerOf(res));
+  protected body() {
+    return { paymentMethod: this.card };
+  }
+  protected expected(m: BillingModel) {
+    return m.setPaymentMethod(this.card);
   }
   toString() {
     return `paymentMethod(${JSON.stringify(this.card)})`;
   }
 }
 
-export class OnDemand extends Base {
+export class OnDemand extends PutSetting {
+  protected readonly route = 'on-demand';
   constructor(
     readonly enabled: boolean,
     readonly monthlyLimit: number,
   ) {
     super();
   }
-  async exec(w: World, sys: ModelSystem) {
-    const expected = w.m.setOnDemand(this.enabled, this.monthlyLimit);
-    const res = await sys.call('PUT', `/v1/workspaces/${w.ws}/on-demand`, { body: { enabled: this.enabled, monthlyLimit: this.monthlyLimit } });
-    compareAnswer(w, this.toString(), expected, answerOf(res));
+  protected body() {
+    return { enabled: this.enabled, monthlyLimit: this.monthlyLimit };
+  }
+  protected expected(m: BillingModel) {
+    return m.setOnDemand(this.enabled, this.monthlyLimit);
   }
   toString() {
     return `onDemand(${this.enabled}, ${this.monthlyLimit})`;
   }
 }
 
-export class Feature extends Base {
+export class Feature extends PutSetting {
   constructor(
     readonly feature: string,
     readonly enabled: boolean,
   ) {
     super();
   }
-  async exec(w: World, sys: ModelSystem) {
-    const expected = w.m.setFeature(this.feature, this.enabled);
-    const res = await sys.call('PUT', `/v1/workspaces/${w.ws}/features/${this.feature}`, { body: { enabled: this.enabled } });
-    compareAnswer(w, this.toString(), expected, answerOf(res));
+  protected get route() {
+    return `features/${this.feature}`;
+  }
+  protected body() {
+    return { enabled: this.enabled };
+  }
+  protected expected(m: BillingModel) {
+    return m.setFeature(this.feature, this.enabled);
   }
   toString() {
     return `feature(${JSON.stringify(this.feature)}, ${this.enabled})`;
@@ -376,7 +396,11 @@ const planArb = fc.oneof(
 );
 const feature = fc.constantFrom('chat', 'Chat', 'CHAT', 'reports', 'slack');
 const usageSpec: fc.Arbitrary<UsageSpec> = fc.record({
-  action: fc.constantFrom('chat_question', 'automation_query', 'api_analysis', 'slack_query', 'ai_assist', 'ai_assist', 'view_liveboard', 'browse_schema'),
+  // Every action of the catalog (the billable ones more often) and one it does not know.
+  action: fc.constantFrom(
+    'chat_question', 'automation_query', 'api_analysis', 'slack_query', 'ai_assist', 'ai_assist',
+    'view_liveboard', 'refresh_liveboard', 'browse_schema', 'edit_settings', 'summon_unicorn',
+  ),
   tokens: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 250_000 }), fc.constantFrom(999, 1000, 1001, 25_000)),
   feature,
   alreadyPerformed: fc.boolean(),
@@ -400,7 +424,10 @@ export const commandArbs: Array<fc.Arbitrary<Cmd>> = [
   card.map((c) => new PaymentMethod(c)),
   fc.tuple(fc.boolean(), fc.constantFrom(0, 5, 50, 1000)).map(([e, l]) => new OnDemand(e, l)),
   fc.tuple(feature, fc.boolean()).map(([f, e]) => new Feature(f, e)),
-  fc.oneof(fc.integer({ min: 1, max: 45 * 24 * 60 }).map((min) => min * MINUTE), fc.constantFrom(DAY, 3 * DAY, 7 * DAY, 31 * DAY)).map((ms) => new Advance(ms, false)),
+  // Minutes (a uniform pick up to 45 days would almost never be one), any time up to 45 days, and whole days.
+  fc
+    .oneof(fc.integer({ min: 1, max: 120 }), fc.integer({ min: 1, max: 45 * 24 * 60 }), fc.constantFrom(24 * 60, 3 * 24 * 60, 7 * 24 * 60, 31 * 24 * 60))
+    .map((min) => new Advance(min * MINUTE, false)),
   fc.constant(new Advance(0, true)),
   fc.constant(new Advance(0, true)),
   fc.constantFrom(DAY, 3 * DAY, 7 * DAY).map((ms) => new Advance(ms, false)),

@@ -58,6 +58,19 @@ export async function invariantViolations(sys: ModelSystem, w: World): Promise<s
     if (p && p.granted !== p.paid) out.push(`purchased credits granted ${p.granted}, paid for ${p.paid}`);
   }
 
+  // The effect of a term or an upgrade applied once: one allocation per term, one full allocation per upgrade sold (until the purge).
+  if (w.m.phase !== 'deleted') {
+    const [g] = await q<{ twice: number[]; upgrades: number; sold: number }>(
+      `SELECT (SELECT coalesce(array_agg(term_index), '{}') FROM (SELECT term_index FROM credit_ledger
+                WHERE workspace_id = $1 AND kind = 'grant' AND reason LIKE 'term % allocation %' GROUP BY term_index HAVING count(*) > 1) t) AS twice,
+              (SELECT count(*)::int FROM credit_ledger WHERE workspace_id = $1 AND kind = 'grant' AND reason LIKE 'plan change to %') AS upgrades,
+              (SELECT count(*)::int FROM invoices WHERE workspace_id = $1 AND kind = 'upgrade' AND status <> 'void') AS sold`,
+      [ws],
+    );
+    if (g && g.twice.length > 0) out.push(`terms ${g.twice.join(', ')} allocated more than once`);
+    if (g && g.upgrades !== g.sold) out.push(`${g.upgrades} upgrade allocations for ${g.sold} upgrade invoices not void`);
+  }
+
   // Every consumed overage credit billed exactly once.
   const [o] = await q<{ billed: number }>(
     `SELECT coalesce(sum(l.quantity), 0)::int AS billed FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id

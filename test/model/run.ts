@@ -13,12 +13,16 @@ export interface CheckOptions {
   maxCommands: number;
   /** fast-check's path of a failure to replay (with its seed). */
   path?: string;
+  /** No new sequence (nor shrink) starts after this long: the test suite's budget. */
+  timeLimitMs?: number;
   log?: (line: string) => void;
 }
 
 export interface CheckResult {
   sequences: number;
   failures: number;
+  /** The time limit stopped the run before `runs` sequences. */
+  interrupted?: boolean;
   /** The minimal failing sequence, as --replay takes it. */
   replay?: string;
   error?: string;
@@ -41,12 +45,10 @@ async function runSequence(sys: ModelSystem, cmds: Iterable<C.Cmd>): Promise<voi
 }
 
 export async function checkModel(sys: ModelSystem, opts: CheckOptions): Promise<CheckResult> {
-  let sequences = 0;
   const property = fc.asyncProperty(
     C.firstCreate,
     fc.commands(C.commandArbs, { maxCommands: opts.maxCommands, size: 'max' }),
     async (first, cmds) => {
-      sequences++;
       await runSequence(sys, [first, ...cmds]);
     },
   );
@@ -54,18 +56,21 @@ export async function checkModel(sys: ModelSystem, opts: CheckOptions): Promise<
     numRuns: opts.runs,
     seed: opts.seed,
     ...(opts.path ? { path: opts.path } : {}),
+    ...(opts.timeLimitMs ? { interruptAfterTimeLimit: opts.timeLimitMs, markInterruptAsFailure: false } : {}),
   });
-  if (!details.failed || !details.counterexample) return { sequences: details.numRuns, failures: 0 };
+  if (!details.failed || !details.counterexample) return { sequences: details.numRuns, failures: 0, ...(details.interrupted ? { interrupted: true } : {}) };
   const [first, cmds] = details.counterexample;
-  const replay = JSON.stringify([String(first), ...[...cmds].map(String)]);
+  // Only the commands that ran (fast-check's own report filters the same flag): those after the
+  // failing one, or refused by check(), would make the printed sequence longer than the minimal one.
+  const ran = [...cmds].filter((c) => (c as { hasRan?: boolean }).hasRan !== false);
+  const replay = JSON.stringify([String(first), ...ran.map(String)]);
   const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
   opts.log?.(
     `model: a sequence diverged (seed ${opts.seed}, path ${details.counterexamplePath}, ${details.numShrinks} shrinks):\n` +
-      `  ${error}\n  minimal sequence (${[...cmds].length + 1} commands): ${replay}\n` +
+      `  ${error}\n  minimal sequence (${ran.length + 1} commands): ${replay}\n` +
       `  replay: npm run check:model -- --replay '${replay}'\n` +
       `  or:     npm run check:model -- --seed ${opts.seed} --path ${details.counterexamplePath} --max-commands ${opts.maxCommands}`,
   );
-  void sequences;
   return { sequences: details.numRuns, failures: 1, replay, error };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dialHost, resolveAddresses } from '../../src/config/addresses';
+import { dialHost, publicHost, resolveAddresses } from '../../src/config/addresses';
 import { workspaceSearchTemplate, workspaceSearchUrl, workspaceWorkflowUrl } from '../../src/temporal/ui-links';
 
 describe('addresses shared by npm start and the CLI', () => {
@@ -24,6 +24,15 @@ describe('addresses shared by npm start and the CLI', () => {
     expect(resolveAddresses({ HOST: '10.1.2.3' }).localApiUrl).toBe('http://10.1.2.3:3000');
     expect(dialHost('::')).toBe('[::1]');
     expect(dialHost('fd00::1')).toBe('[fd00::1]');
+  });
+
+  it("the address another machine follows (PUBLIC_BASE_URL's default) is HOST's, this machine's name for every interface", () => {
+    expect(resolveAddresses({}, 'billing-1').publicApiUrl).toBe('http://127.0.0.1:3000');
+    expect(resolveAddresses({ HOST: '10.1.2.3', PORT: '4000' }, 'billing-1').publicApiUrl).toBe('http://10.1.2.3:4000');
+    expect(resolveAddresses({ HOST: 'billing.internal' }, 'billing-1').publicApiUrl).toBe('http://billing.internal:3000');
+    expect(resolveAddresses({ HOST: '0.0.0.0', PORT: '4000' }, 'billing-1').publicApiUrl).toBe('http://billing-1:4000');
+    expect(publicHost('::', 'billing-1')).toBe('billing-1');
+    expect(publicHost('fd00::1', 'billing-1')).toBe('[fd00::1]');
   });
 
   it('explicit URLs win (without a trailing slash); an external Temporal has no UI unless named', () => {

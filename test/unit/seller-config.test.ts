@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/env';
 
@@ -21,10 +22,15 @@ describe('the seller block from the environment', () => {
     expect(() => loadConfig()).toThrow(/SELLER_TAX_ID must be 1-40 letters, digits, spaces/);
   });
 
-  it('takes PUBLIC_BASE_URL, or derives it from PORT', () => {
+  it('takes PUBLIC_BASE_URL, or derives it from HOST and PORT', () => {
     vi.stubEnv('PORT', '4100');
+    vi.stubEnv('HOST', '');
     vi.stubEnv('PUBLIC_BASE_URL', '');
     expect(loadConfig().publicBaseUrl).toBe('http://127.0.0.1:4100');
+    vi.stubEnv('HOST', '10.1.2.3');
+    expect(loadConfig().publicBaseUrl).toBe('http://10.1.2.3:4100');
+    vi.stubEnv('HOST', '0.0.0.0');
+    expect(loadConfig().publicBaseUrl).toBe(`http://${os.hostname()}:4100`);
     vi.stubEnv('PUBLIC_BASE_URL', 'https://billing.example.com/');
     expect(loadConfig().publicBaseUrl).toBe('https://billing.example.com');
   });

@@ -43,7 +43,8 @@ const WorkspaceExportSchema = Type.Object(
   { description: 'The export (a download: Content-Disposition attachment)' },
 );
 
-export function exportRoutes(deps: { pool: Pool }) {
+/** `now`: the clock of `exportedAt` (the simulator's virtual time; default the machine's). */
+export function exportRoutes(deps: { pool: Pool; now?: () => number }) {
   return (app: App) => {
     app.get(
       '/v1/workspaces/:id/export',
@@ -79,7 +80,7 @@ export function exportRoutes(deps: { pool: Pool }) {
           release(await rolledBack(client, err));
           throw err;
         }
-        const body = Readable.from(workspaceExportJson(client, id, head));
+        const body = Readable.from(workspaceExportJson(client, id, head, (deps.now ?? Date.now)()));
         releaseWhenClosed(body, release);
         void reply.header('content-type', 'application/json; charset=utf-8');
         void reply.header('content-disposition', `attachment; filename="${id}-export.json"`);

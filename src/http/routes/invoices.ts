@@ -49,7 +49,7 @@ export function invoiceRoutes(deps: InvoiceRoutesDeps) {
       },
       async (req) => {
         const { rowCount } = await deps.pool.query(`SELECT 1 FROM workspaces WHERE id = $1 AND ${IS_CREATED_WORKSPACE}`, [req.params.id]);
-        if (!rowCount) throw notFound(`workspace ${req.params.id}`);
+        if (!rowCount) throw notFound(`workspace '${req.params.id}'`);
         const invoices = await listInvoices(deps.pool, req.params.id, req.query.limit ?? 100);
         return { invoices: invoices.map(invoiceJson) };
       },
