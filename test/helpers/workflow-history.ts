@@ -88,12 +88,14 @@ export function timerSummaries(events: HistoryEvent[]): string[] {
 
 /**
  * True when the workflow has handled everything in these events: a workflow task completed after the last
- * signal, and every activity it scheduled has finished. (A signal that arrives during a workflow task is only
+ * signal and after the last task scheduled (an activity's result the workflow has not seen yet schedules
+ * one), and every activity it scheduled has finished. (A signal that arrives during a workflow task is only
  * written to the history when that task completes, so read again until this holds.)
  */
 export function settled(events: HistoryEvent[]): boolean {
   const lastIndex = (match: (e: HistoryEvent) => unknown) => events.reduce((last, e, i) => (match(e) ? i : last), -1);
   const lastSignal = lastIndex((e) => e.workflowExecutionSignaledEventAttributes);
+  const lastTaskScheduled = lastIndex((e) => e.workflowTaskScheduledEventAttributes);
   const lastTaskCompleted = lastIndex((e) => e.workflowTaskCompletedEventAttributes);
-  return lastTaskCompleted > lastSignal && scheduledActivities(events).every((a) => a.outcome !== 'pending');
+  return lastTaskCompleted > Math.max(lastSignal, lastTaskScheduled) && scheduledActivities(events).every((a) => a.outcome !== 'pending');
 }
