@@ -1,17 +1,16 @@
 // Updates that change the account inside its term: credit purchases (rule 8,
 // decided by decisions/purchase.ts), on-demand settings, features, the
-// low-balance threshold, the card.
-import { normalizeFeature } from '../src/domain/features';
+// low-balance threshold (decisions/account-settings.ts), the card.
 import type { OnDemandSettings } from '../src/domain/workspace';
 import type { LowBalanceSetting, PurchaseRequest, PurchaseResult } from './definitions';
 import { remember } from './state';
 import { refusal } from './workflow-failures';
 import type { BillingContext } from './billing-context';
+import { featureSteps, lowBalanceThresholdSteps, onDemandSteps } from './decisions/account-settings';
 import { decidePurchase, purchaseKey, purchaseSteps } from './decisions/purchase';
 import { runSteps } from './executor';
 import { attachPaymentMethod } from './charges';
 import { retryUnpaid } from './payments';
-import { sync } from './read-model';
 
 export async function onPurchase(b: BillingContext, req: PurchaseRequest): Promise<PurchaseResult> {
   const decision = decidePurchase(b.s, req);
@@ -28,23 +27,17 @@ export async function onPurchase(b: BillingContext, req: PurchaseRequest): Promi
 }
 
 export async function onSetOnDemand(b: BillingContext, settings: OnDemandSettings): Promise<OnDemandSettings> {
-  b.s.onDemand = { enabled: settings.enabled, monthlyLimit: settings.monthlyLimit };
-  await sync(b, `On-demand ${settings.enabled ? `on, limit ${settings.monthlyLimit || 'unlimited'}` : 'off'}`);
+  await runSteps(b, onDemandSteps(settings));
   return b.s.onDemand;
 }
 
 export async function onSetFeature(b: BillingContext, req: { feature: string; enabled: boolean }): Promise<{ disabledFeatures: string[] }> {
-  // One spelling per feature, whatever case the caller used (usage is checked in the same spelling).
-  const feature = normalizeFeature(req.feature);
-  const others = b.s.disabledFeatures.filter((f) => f !== feature);
-  b.s.disabledFeatures = req.enabled ? others : [...others, feature].sort();
-  await sync(b, `Feature ${feature} ${req.enabled ? 'enabled' : 'disabled'}`);
+  await runSteps(b, featureSteps(b.s, req));
   return { disabledFeatures: b.s.disabledFeatures };
 }
 
 export async function onSetLowBalanceThreshold(b: BillingContext, req: LowBalanceSetting): Promise<LowBalanceSetting> {
-  b.s.lowBalanceThreshold = req.threshold;
-  await sync(b, req.threshold === null ? 'Low-balance threshold: default' : `Low-balance threshold: ${req.threshold} credits`);
+  await runSteps(b, lowBalanceThresholdSteps(req.threshold));
   return { threshold: req.threshold };
 }
 

@@ -209,4 +209,25 @@ describe('replay corpus: one history per path', () => {
     expect((await t.invoices(id)).find((i) => i.id === invoiceId)).toMatchObject({ status: 'paid' });
     await record(id, 'payment-webhook', 2);
   });
+
+  it('a declined purchase paid anyway on Stripe: the webhook refunds the payment of its void invoice', async () => {
+    const id = 'rec-refund';
+    await t.create({ id, plan: 'pro', paymentMethod: 'pm_card_visa' });
+    await t.cardNowBehavesLike(id, 'pm_card_chargeCustomerFail');
+    await expect(t.workflows.purchaseCredits(id, { credits: 200, idempotencyKey: 'buy-1' })).rejects.toMatchObject({ code: 'payment_failed' });
+    const invoiceId = (await t.invoices(id)).find((i) => i.kind === 'credit_purchase' && i.status === 'void')!.id;
+    const paymentIntentId = await payOutOfBand(t, id, invoiceId);
+    await t.workflows.signalPayment(id, { eventId: 'evt_rec_void_paid', type: 'payment_succeeded', invoiceId, paymentIntentId });
+    // Recorded once the workflow rendered the invoice again with its refund (the refund itself is written before that).
+    const rendered = async () => {
+      const { events } = await t.env.client.workflow.getHandle(workflowIdFor(id)).fetchHistory();
+      const types = (events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+      return types.lastIndexOf('finalizeInvoice') > types.lastIndexOf('settlePaymentSucceeded') && types.includes('settlePaymentSucceeded');
+    };
+    for (let i = 0; i < 300 && !(await rendered()); i++) await sleep(50);
+    expect(await rendered()).toBe(true);
+    const { rowCount } = await t.pool.query(`SELECT 1 FROM invoices WHERE id = $1 AND status = 'void' AND status_note LIKE '%refunded%'`, [invoiceId]);
+    expect(rowCount).toBe(1);
+    await record(id, 'late-payment-refund', 1);
+  });
 });

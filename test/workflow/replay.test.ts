@@ -20,6 +20,7 @@ const PATHS = [
   'renewal-overage',
   'dunning-past-due-recovery',
   'payment-webhook',
+  'late-payment-refund',
   'upgrade-paid-declined',
   'purchase-declined-retried',
   'downgrade-at-renewal',

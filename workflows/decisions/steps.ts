@@ -25,6 +25,9 @@ export type StatePatch = Partial<
     | 'unpaid'
     | 'collectUnpaid'
     | 'setupFailure'
+    | 'onDemand'
+    | 'disabledFeatures'
+    | 'lowBalanceThreshold'
   >
 >;
 
