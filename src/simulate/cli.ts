@@ -25,6 +25,17 @@ process.on('unhandledRejection', (err) => {
   if (stoppingFor) return;
   throw err;
 });
+// The same for a call the Temporal client retries from a timer on a channel already shut down
+// ("Channel has been shut down", thrown, not rejected: seen as exit 1 instead of 143). Without a
+// signal an uncaught error still exits 1, after the servers it started are stopped.
+process.on('uncaughtException', (err) => {
+  if (stoppingFor) return;
+  stoppingFor = 'SIGTERM'; // stop as for a signal (later failures are expected), but exit 1
+  log(`failed: ${err.stack ?? err.message}`);
+  void Stops.stopEverything(log)
+    .then(() => processStops.runAll(log))
+    .finally(() => process.exit(1));
+});
 
 async function shutDown(signal: NodeJS.Signals) {
   stoppingFor = signal;

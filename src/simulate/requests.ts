@@ -39,15 +39,15 @@ const ROUTES: Record<ScenarioEvent['do'], Route> = {
 export async function sendEventRequest(app: App, e: ScenarioEvent, n: number): Promise<Answer> {
   const route = ROUTES[e.do];
   // Each run has its own database: keys only need to be unique within it.
-  const generated = `sim-e${e.index}-${n}`;
+  // A body's own `idempotencyKey` (a retry of an earlier event's request) is kept, wherever the route takes it.
+  const given = e.body?.idempotencyKey;
+  const key = typeof given === 'string' ? (n === 0 ? given : `${given}-${n}`) : `sim-e${e.index}-${n}`;
   const body: Record<string, unknown> | undefined = route.body ? { ...e.body } : undefined;
   if (e.do === 'create' && body) body.id = e.workspace;
-  if (route.key === 'body' && body) {
-    const given = body.idempotencyKey;
-    body.idempotencyKey = typeof given === 'string' ? (n === 0 ? given : `${given}-${n}`) : generated;
-  }
+  if (body && route.key !== 'body') delete body.idempotencyKey; // sent as the Idempotency-Key header
+  if (route.key === 'body' && body) body.idempotencyKey = key;
   const headers: Record<string, string> = { authorization: `Bearer ${SIMULATION_TOKENS.api}` };
-  if (route.key === 'header') headers['idempotency-key'] = generated;
+  if (route.key === 'header') headers['idempotency-key'] = key;
   if (body) headers['content-type'] = 'application/json';
   const res = await app.inject({ method: route.method, url: route.path(e), headers, ...(body ? { payload: JSON.stringify(body) } : {}) });
   return { status: res.statusCode, body: parseBody(res.headers['content-type'], res.body) };

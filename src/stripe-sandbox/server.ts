@@ -297,6 +297,11 @@ export class StripeSandbox {
     this.faults.push({ count: f.count, status, when: f.when ?? 'before', reset: f.reset ?? false, ...(f.path ? { path: f.path } : {}) });
   }
 
+  /** How many injected failures have not fired yet. */
+  pendingFaults(): number {
+    return this.faults.reduce((n, f) => n + f.count, 0);
+  }
+
   /** Forgets injected faults that have not fired yet. */
   clearFaults(): void {
     this.faults = [];

@@ -13,8 +13,10 @@ export interface World {
   ws: string;
   keys: string[];
   purchaseKeys: string[];
-  /** A Stripe fault window was opened in this sequence (a blocked step is then allowed). */
+  /** A Stripe fault window was opened in this sequence (a blocked step is then allowed until it has closed long enough). */
   faultWindow: boolean;
+  /** The virtual instant at which the window was first seen closed (its failures all fired); null while open. */
+  faultClosedAt: number | null;
   log: string[];
 }
 

@@ -346,6 +346,7 @@ export class StripeFault extends Base {
   async exec(w: World, sys: ModelSystem) {
     sys.h.sandbox.injectFailures({ count: this.count, status: 500, when: this.when });
     w.faultWindow = true;
+    w.faultClosedAt = null;
   }
   toString() {
     return `stripeFault(${this.count}, ${JSON.stringify(this.when)})`;

@@ -35,6 +35,7 @@ const newWorld = (): World => ({
   keys: [],
   purchaseKeys: [],
   faultWindow: false,
+  faultClosedAt: null,
   log: [],
 });
 

@@ -80,6 +80,12 @@ describe('scenario requests', () => {
   it("a body's own key is kept (a retry of an earlier event's request), and repeats of it get keys of their own", async () => {
     const sent = await send(event({ do: 'purchase', body: { credits: 100, idempotencyKey: 'order-7' }, repeat: 2 }));
     expect(sent.map((r) => r.body!.idempotencyKey)).toEqual(['order-7', 'order-7-1']);
+    // Routes that take the key as a header get it there, not in their body.
+    const [plan] = await send(event({ do: 'plan', body: { plan: 'growth', idempotencyKey: 'upgrade-1' } }));
+    expect(plan!.headers['idempotency-key']).toBe('upgrade-1');
+    expect(plan!.body).toEqual({ plan: 'growth' });
+    const [cancel] = await send(event({ do: 'cancel', body: { idempotencyKey: 'cancel-1' } }));
+    expect([cancel!.headers['idempotency-key'], cancel!.body]).toEqual(['cancel-1', undefined]);
   });
 
   it('a create names the workspace of the event', async () => {
