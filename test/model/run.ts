@@ -42,7 +42,14 @@ const newWorld = (): World => ({
 async function runSequence(sys: ModelSystem, cmds: Iterable<C.Cmd>): Promise<void> {
   sys.restartArmed = false;
   sys.h.sandbox.clearFaults();
-  await fc.asyncModelRun(() => ({ model: newWorld(), real: sys }), cmds);
+  try {
+    await fc.asyncModelRun(() => ({ model: newWorld(), real: sys }), cmds);
+  } finally {
+    // Ended, or every later time advance renews every earlier sequence's workspaces
+    // too: a soak's chunks took twice as long each as the one before.
+    await sys.restartsDone();
+    await sys.h.endWorkspaces();
+  }
 }
 
 export async function checkModel(sys: ModelSystem, opts: CheckOptions): Promise<CheckResult> {
