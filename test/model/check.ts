@@ -1,10 +1,12 @@
 // What is compared after every command: the HTTP answer with the model's,
 // then (once the workflow is idle) the workspace as the API shows it and the
-// invariants of issue 13 (./invariants.ts).
+// invariants of issue 13 (./invariants.ts) and the invoices, one by one
+// (./invoice-check.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { Answer, BillingModel } from './reference/model';
 import { invariantViolations } from './invariants';
+import { invoiceDivergence } from './invoice-check';
 import type { ModelSystem } from './system';
 
 /** The model side of a run: the reference model and what the commands need to remember. */
@@ -56,10 +58,14 @@ export async function afterCommand(w: World, sys: ModelSystem, what: string): Pr
     throw new ModelDivergence(`after ${what}: the API shows ${JSON.stringify(shown)}, the model says ${JSON.stringify(expected)}`);
   }
   // A step still finishing (an invoice marked paid just after its charge) is waited for; a broken invariant stays broken.
-  let violations = await invariantViolations(sys, w);
+  const broken = async () => {
+    const invoices = await invoiceDivergence(sys, w);
+    return [...(await invariantViolations(sys, w)), ...(invoices ? [invoices] : [])];
+  };
+  let violations = await broken();
   for (let i = 0; i < 40 && violations.length > 0; i++) {
     await sleep(250);
-    violations = await invariantViolations(sys, w);
+    violations = await broken();
   }
   if (violations.length > 0) throw new ModelDivergence(`after ${what}: invariants broken:\n  ${violations.join('\n  ')}`);
 }

@@ -5,7 +5,8 @@
 // Longer runs: npm run check:model. MODEL_SEED, MODEL_RUNS and
 // MODEL_TIME_LIMIT_S change the budget; a failure prints its minimal sequence.
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { checkModel } from './run';
+import { INVOICE_PATHS } from './invoice-paths';
+import { checkModel, replaySequence } from './run';
 import { ModelSystem } from './system';
 
 const SEED = Number(process.env.MODEL_SEED ?? 20261203);
@@ -28,3 +29,8 @@ it(`up to ${RUNS} random sequences (seed ${SEED}, up to ${MAX_COMMANDS + 1} comm
   expect(result.failures, lines.join('\n')).toBe(0);
   expect(result.sequences).toBeGreaterThan(0);
 }, 600_000); // generous: the budget is the time limit above, this only catches a hang
+
+it.each(Object.entries(INVOICE_PATHS))('invoice paths: %s', async (_name, sequence) => {
+  const result = await replaySequence(sys, JSON.stringify(sequence));
+  expect(result.failures, result.error).toBe(0);
+}, 300_000);

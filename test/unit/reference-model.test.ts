@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DAY, plusMonths, termBounds } from '../model/reference/calendar';
 import { divHalfUp, prorate, taxOf } from '../model/reference/money';
 import { BillingModel } from '../model/reference/model';
+import { invoiceView } from '../model/reference/invoices';
 
 const JAN31 = Date.UTC(2027, 0, 31, 10, 30);
 const use = (m: BillingModel, key: string, extra: Partial<Parameters<BillingModel['usage']>[0]> = {}) =>
@@ -96,8 +97,26 @@ describe('reference model: the account', () => {
     m.setOnDemand(true, 0);
     for (let i = 0; i < 35; i++) use(m, `k${i}`); // 10 overage credits: $0.10 + tax
     m.advanceTo(m.term().end);
-    expect([m.carriedCents, m.charges]).toEqual([11, 0]);
+    expect([m.carried?.totalCents, m.charges]).toEqual([11, 0]);
     expect(m.purchase(100, 'p')).toEqual({ status: 201 });
-    expect([m.carriedCents, m.chargedCents]).toEqual([0, 100 + 7 + 11]);
+    expect([m.carried, m.chargedCents]).toEqual([null, 100 + 7 + 11]);
+    expect(m.invoices.map(invoiceView)).toEqual([
+      { kind: 'renewal', lines: [{ kind: 'base_fee', quantity: 1, unitAmountCents: 0, amountCents: 0 }, { kind: 'overage', quantity: 10, unitAmountCents: 1, amountCents: 10 }], subtotalCents: 10, taxCents: 1, totalCents: 11, status: 'paid' },
+      { kind: 'credit_purchase', lines: [{ kind: 'credit_purchase', quantity: 100, unitAmountCents: 1, amountCents: 100 }, { kind: 'carried_forward', quantity: 1, unitAmountCents: 11, amountCents: 11 }], subtotalCents: 100, taxCents: 7, totalCents: 118, status: 'paid' },
+    ]);
+  });
+
+  it('a declined sale voids its invoice and releases what it carried; a failed renewal is payment_failed until paid', () => {
+    const m = new BillingModel();
+    m.create({ plan: 'pro', paymentMethod: 'pm_card_visa' });
+    m.setAnchor(JAN31);
+    expect(m.invoices.map((i) => [i.kind, i.totalCents, i.status])).toEqual([['renewal', 2900 + 210, 'paid']]);
+    m.setPaymentMethod('pm_card_chargeCustomerFail');
+    expect(m.purchase(100, 'p')).toEqual({ status: 402, code: 'payment_failed' });
+    m.advanceTo(m.term().end);
+    expect(m.invoices.map((i) => [i.kind, i.status])).toEqual([['renewal', 'paid'], ['credit_purchase', 'void'], ['renewal', 'payment_failed']]);
+    m.setPaymentMethod('pm_card_visa');
+    m.advanceTo(m.term().start + DAY);
+    expect(m.invoices.map((i) => i.status)).toEqual(['paid', 'void', 'paid']);
   });
 });

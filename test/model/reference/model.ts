@@ -4,8 +4,9 @@
 // src/domain or workflows/ (eslint refuses those imports here): a second
 // opinion on the service, not a copy of it.
 import { DAY, termBounds } from './calendar';
-import { costOf, MIN_CHARGE_CENTS, OVERAGE_CENTS_PER_CREDIT, PLANS, PURCHASE, RETENTION_DAYS, RETRY_DAYS, TAX_BPS, type PlanId, type PlanTerms } from './catalog';
-import { prorate, taxOf } from './money';
+import { costOf, OVERAGE_CENTS_PER_CREDIT, PLANS, PURCHASE, RETENTION_DAYS, RETRY_DAYS, type PlanId, type PlanTerms } from './catalog';
+import { prorate } from './money';
+import { belowMinimum, issue, line, markPaid, type InvoiceKind, type InvoiceLine, type ModelInvoice } from './invoices';
 
 /** What the API answers: status, error code, and for usage the charge and the balance left. */
 export interface Answer {
@@ -46,6 +47,7 @@ export interface UsageRequest {
 }
 
 interface Unpaid {
+  invoice: ModelInvoice;
   totalCents: number;
   firstFailedAt: number;
   /** Attempts on the 1/3/7-day schedule (the first charge included). */
@@ -77,8 +79,10 @@ export class BillingModel {
   cancelAt: number | null = null;
   retentionUntil: number | null = null;
   unpaid: Unpaid[] = [];
-  /** Open totals below Stripe's minimum, billed by the next invoice. */
-  carriedCents = 0;
+  /** The open invoice below Stripe's minimum, billed by the next invoice. */
+  carried: ModelInvoice | null = null;
+  /** Every invoice issued for this workspace id, oldest first (a refused sign-up's void one too). */
+  invoices: ModelInvoice[] = [];
   /** Usage keys that succeeded: their body and first answer. */
   usageKeys = new Map<string, { body: string; answer: Answer }>();
   /** Purchases the workflow knows (by their idempotencyKey) and the paid ones' answers. */
@@ -108,22 +112,41 @@ export class BillingModel {
     return true;
   }
 
-  /** Issues an invoice of `subtotal` (taxed) plus what was carried; undefined = nothing to charge, else whether it was paid. */
-  private bill(subtotalCents: number): { paid: boolean; totalCents: number; carriedBefore: number } | undefined {
-    const carriedBefore = this.carriedCents;
-    const total = subtotalCents + taxOf(subtotalCents, TAX_BPS) + carriedBefore;
-    this.carriedCents = 0;
-    if (total === 0) return undefined;
-    if (total < MIN_CHARGE_CENTS) {
-      this.carriedCents = total;
+  /** Issues an invoice of `lines` (taxed) plus what was carried; undefined = nothing to charge, else whether it was paid. */
+  private bill(kind: InvoiceKind, lines: InvoiceLine[]): { paid: boolean; totalCents: number; invoice: ModelInvoice } | undefined {
+    const invoice = issue(kind, lines, this.carried);
+    this.invoices.push(invoice);
+    this.carried = null;
+    if (invoice.totalCents === 0) return undefined;
+    if (belowMinimum(invoice)) {
+      this.carried = invoice;
       return undefined;
     }
-    return { paid: this.charge(total), totalCents: total, carriedBefore };
+    const paid = this.charge(invoice.totalCents);
+    if (paid) markPaid(invoice);
+    return { paid, totalCents: invoice.totalCents, invoice };
+  }
+
+  /** A refused sale voids its invoice, which releases what it carried to the next one. */
+  private voidSale(invoice: ModelInvoice): void {
+    invoice.status = 'void';
+    this.carried = invoice.carries;
+  }
+
+  /** A charge that failed leaves the invoice unpaid, for dunning. */
+  private recordUnpaid(bill: { totalCents: number; invoice: ModelInvoice }, at: number): void {
+    bill.invoice.status = 'payment_failed';
+    this.unpaid.push({ invoice: bill.invoice, totalCents: bill.totalCents, firstFailedAt: at, scheduled: 1 });
+  }
+
+  private paidUnpaid(u: Unpaid): void {
+    markPaid(u.invoice);
+    this.unpaid.splice(this.unpaid.indexOf(u), 1);
   }
 
   /** A charge succeeded on the account: every unpaid invoice is tried again at once with the same card. */
   private collectUnpaid(): void {
-    for (const u of [...this.unpaid]) if (this.charge(u.totalCents)) this.unpaid.splice(this.unpaid.indexOf(u), 1);
+    for (const u of [...this.unpaid]) if (this.charge(u.totalCents)) this.paidUnpaid(u);
     this.settleStatus();
   }
 
@@ -143,15 +166,15 @@ export class BillingModel {
     if (this.phase !== 'none') return body === this.createdWith ? ok(200) : refused(409, 'conflict');
     if (req.paymentMethod && !CARDS[req.paymentMethod].attaches) return refused(402, 'payment_method_rejected');
     const card = req.paymentMethod ?? null;
-    if (terms.priceCents > 0) {
-      const total = terms.priceCents + taxOf(terms.priceCents, TAX_BPS);
-      if (total >= MIN_CHARGE_CENTS && !CARDS[card!].pays) return refused(402, 'payment_failed');
-      if (total >= MIN_CHARGE_CENTS) {
-        this.card = card;
-        this.charge(total);
-      } else this.carriedCents = total;
-    }
     this.card = card;
+    // The first term is billed in advance; a free one issues no invoice.
+    const bill = terms.priceCents > 0 ? this.bill('renewal', [line('base_fee', 1, terms.priceCents)]) : undefined;
+    if (bill && !bill.paid) {
+      // The sign-up did not happen: its invoice is void (it keeps its number), nothing else stays.
+      this.voidSale(bill.invoice);
+      this.card = null;
+      return refused(402, 'payment_failed');
+    }
     this.phase = 'subscribed';
     this.status = 'active';
     this.plan = req.plan;
@@ -222,10 +245,9 @@ export class BillingModel {
     if (!this.card) return refused(422, 'payment_method_required');
     const entry = known ?? { credits, paid: false };
     this.purchases.set(key, entry);
-    const carried = this.carriedCents;
-    const bill = this.bill(credits * PURCHASE.centsPerCredit);
+    const bill = this.bill('credit_purchase', [line('credit_purchase', credits, PURCHASE.centsPerCredit)]);
     if (bill && !bill.paid) {
-      this.carriedCents = carried; // the void invoice releases what it carried
+      this.voidSale(bill.invoice);
       return refused(402, 'payment_failed');
     }
     entry.paid = true;
@@ -249,10 +271,10 @@ export class BillingModel {
     }
     if (!this.card) return refused(422, 'payment_method_required');
     const { start, end } = this.term();
-    const carried = this.carriedCents;
-    const bill = this.bill(prorate(terms.priceCents - this.terms.priceCents, start, end, now, DAY));
+    const proration = prorate(terms.priceCents - this.terms.priceCents, start, end, now, DAY);
+    const bill = this.bill('upgrade', [line('upgrade_proration', 1, proration)]);
     if (bill && !bill.paid) {
-      this.carriedCents = carried;
+      this.voidSale(bill.invoice);
       return refused(402, 'payment_failed');
     }
     Object.assign(this, { plan, enterprise: enterprise ?? null, terms, scheduled: null, plan_: terms.credits });
@@ -267,10 +289,10 @@ export class BillingModel {
       this.collectUnpaid();
       if (this.unpaid.length > 0) return refused(402, 'payment_required');
     }
-    const carried = this.carriedCents;
-    const bill = this.bill(terms.priceCents);
+    // A free plan issues no invoice (nothing to bill in advance).
+    const bill = terms.priceCents > 0 ? this.bill('renewal', [line('base_fee', 1, terms.priceCents)]) : undefined;
     if (bill && !bill.paid) {
-      this.carriedCents = carried;
+      this.voidSale(bill.invoice);
       return refused(402, 'payment_failed');
     }
     Object.assign(this, {
@@ -351,8 +373,8 @@ export class BillingModel {
       const overage = this.overageUsed * OVERAGE_CENTS_PER_CREDIT;
       this.overageBilled += this.overageUsed;
       if (overage > 0) {
-        const bill = this.bill(overage);
-        if (bill && !bill.paid) this.unpaid.push({ totalCents: bill.totalCents, firstFailedAt: at, scheduled: 1 });
+        const bill = this.bill('final', [line('overage', this.overageUsed, OVERAGE_CENTS_PER_CREDIT)]);
+        if (bill && !bill.paid) this.recordUnpaid(bill, at);
         else if (bill) this.collectUnpaid();
       }
       Object.assign(this, { phase: 'retention', status: 'cancelled', plan_: 0, retentionUntil: at + RETENTION_DAYS * DAY, cancelAt: null });
@@ -361,21 +383,24 @@ export class BillingModel {
     if (this.scheduled) {
       Object.assign(this, { plan: this.scheduled.plan, enterprise: this.scheduled.enterprise, terms: this.scheduled.terms, scheduled: null });
     }
+    // Base fee in advance, the ending term's overage in arrears; nothing to bill issues no invoice.
+    const lines = [line('base_fee', 1, this.terms.priceCents)];
+    if (this.overageUsed > 0) lines.push(line('overage', this.overageUsed, OVERAGE_CENTS_PER_CREDIT));
     const subtotal = this.terms.priceCents + this.overageUsed * OVERAGE_CENTS_PER_CREDIT;
     this.overageBilled += this.overageUsed;
     this.n += 1;
     this.plan_ = this.terms.credits;
     this.overageUsed = 0;
     if (subtotal === 0) return;
-    const bill = this.bill(subtotal);
-    if (bill && !bill.paid) this.unpaid.push({ totalCents: bill.totalCents, firstFailedAt: at, scheduled: 1 });
+    const bill = this.bill('renewal', lines);
+    if (bill && !bill.paid) this.recordUnpaid(bill, at);
     else if (bill) this.collectUnpaid();
   }
 
   private retryDue(at: number): void {
     const u = this.unpaid.find((x) => x.scheduled < MAX_SCHEDULED_ATTEMPTS && x.firstFailedAt + RETRY_DAYS[x.scheduled - 1]! * DAY === at)!;
     if (this.charge(u.totalCents)) {
-      this.unpaid.splice(this.unpaid.indexOf(u), 1);
+      this.paidUnpaid(u);
       this.collectUnpaid();
     } else {
       u.scheduled += 1;
