@@ -5,18 +5,20 @@ import type { InvoiceSummary } from '../src/domain/invoice';
 import { FailureCodes, type PaymentSignal, type UnpaidInvoice } from './definitions';
 import { SETTLE_EVERY_PAYMENT_SIGNAL, PATCH_COLLECT_AFTER_PAYMENT, SALE_NUMBERED_KEYS } from './patches';
 import { failure, activityCause, paymentFailureReason } from './workflow-failures';
+import type { ActivityCall } from './activity-calls';
 import type { BillingContext } from './billing-context';
 import { isRetryDue, nextDunningRetry as nextRetryOf, paymentStatusSteps } from './decisions/dunning';
 import { runSteps } from './executor';
 
 /** Charges an invoice; null when paid, else the decline reason (non-payment errors propagate). */
-export async function charge(b: BillingContext, invoice: InvoiceSummary, attempt: number): Promise<string | null> {
-  return chargeById(b, invoice.id, attempt, `Charge ${invoice.number} (${invoice.totalCents} cents), attempt ${attempt}`);
+export async function charge(b: BillingContext, invoice: InvoiceSummary, attempt: number, via: ActivityCall = b.act): Promise<string | null> {
+  return chargeById(b, invoice.id, attempt, `Charge ${invoice.number} (${invoice.totalCents} cents), attempt ${attempt}`, via);
 }
 
-export async function chargeById(b: BillingContext, invoiceId: string, attempt: number, summary = `Charge invoice, attempt ${attempt}`): Promise<string | null> {
+/** `via`: b.act, or b.local where the charge runs as a local activity (same retries, same idempotency key per attempt). */
+export async function chargeById(b: BillingContext, invoiceId: string, attempt: number, summary = `Charge invoice, attempt ${attempt}`, via: ActivityCall = b.act): Promise<string | null> {
   try {
-    const result = await b.act(summary).chargeInvoice({ invoiceId, attempt });
+    const result = await via(summary).chargeInvoice({ invoiceId, attempt });
     if (result.outcome === 'paid') paymentSucceeded(b);
     return null;
   } catch (err) {

@@ -34,7 +34,15 @@ export type OnDecline =
 
 export type Step =
   /** Renewal: the next term's plan and terms (from the catalog as it is now, behind `RENEWAL_CURRENT_CATALOG`). */
-  | { kind: 'adopt-next-term'; target: number }
+  | { kind: 'adopt-next-term'; target: number; local?: boolean }
+  /**
+   * Renewal since RENEWAL_ONE_TRANSACTION, one local activity and one transaction: opens `term` with the plan
+   * in force, reads the overage of `previous`, issues the term's invoice (base fee plus that overage; none when
+   * both are 0) and writes the read model.
+   */
+  | { kind: 'renew-term'; term: Term; previous: Term }
+  /** The invoice issued is rendered and delivered by the next run, first thing (off the renewal's critical path). */
+  | { kind: 'deliver-in-next-run' }
   /** Opens `term` with the plan in force when the step runs (grants its credits). */
   | { kind: 'open-term'; term: Term }
   | { kind: 'read-overage'; termIndex: number; final: boolean }
@@ -52,7 +60,7 @@ export type Step =
   /** The purchased credits, keyed like the invoice (by `purchaseKey` in runs from before sale numbers). */
   | { kind: 'grant-purchased-credits'; credits: number; purchaseKey: string }
   /** Charges the invoice issued (attempt 1) when it has an amount. */
-  | { kind: 'charge'; onDecline: OnDecline }
+  | { kind: 'charge'; onDecline: OnDecline; local?: boolean }
   | { kind: 'finalize-invoice' }
   | { kind: 'expire-plan-credits'; termIndex: number; key: string }
   /** The upgrade's plan bucket, keyed like its invoice. */
