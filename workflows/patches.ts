@@ -32,5 +32,11 @@ export const PRICING_LOADED_LOCALLY = 'pricing-loaded-locally';
  * by the next run (off the renewal's critical path).
  */
 export const RENEWAL_ONE_TRANSACTION = 'renewal-one-transaction';
+/**
+ * Sign-up as local activities (read model, card, invoice, charge, first term,
+ * read model again) in the workflow task that answers the create; the first
+ * invoice's PDF is rendered and delivered right after, outside that task.
+ */
+export const SIGNUP_LOCAL_ACTIVITIES = 'signup-local-activities';
 /** Choosing the current plan again answers what happened: `withdrawn` (a scheduled change dropped) or `unchanged`. */
 export const PLAN_CHANGE_SAYS_WITHDRAWN = 'plan-change-says-withdrawn';

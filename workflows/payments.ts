@@ -29,9 +29,9 @@ export async function chargeById(b: BillingContext, invoiceId: string, attempt: 
 }
 
 /** Attaches a card as the customer's default; a rejected card becomes a failure the API reports. */
-export async function attachPaymentMethod(b: BillingContext, paymentMethod: string): Promise<void> {
+export async function attachPaymentMethod(b: BillingContext, paymentMethod: string, via: ActivityCall = b.act): Promise<void> {
   try {
-    const r = await b.act('Attach payment method').ensurePaymentMethod({ workspaceId: b.id, paymentMethod });
+    const r = await via('Attach payment method').ensurePaymentMethod({ workspaceId: b.id, paymentMethod });
     b.s.paymentMethod = r.paymentMethodId;
   } catch (err) {
     const rejected = activityCause(err, 'PaymentMethodRejected');

@@ -5,7 +5,8 @@ import type { InvoiceSummary } from '../src/domain/invoice';
 import type { EnterpriseTerms } from '../src/domain/pricing';
 import { BillingRuleError, validateImportedAnchor, validateCreateRequest, validateRequestText } from '../src/domain/workspace';
 import { FailureCodes, type CreateResult } from './definitions';
-import { SIGNUP_ATTEMPTS, SETUP_TEXT_RULE } from './patches';
+import { SIGNUP_ATTEMPTS, SIGNUP_LOCAL_ACTIVITIES, SETUP_TEXT_RULE } from './patches';
+import { deliverInNextRun } from './deliveries';
 import type { WorkspaceState } from './state';
 import { failure } from './workflow-failures';
 import type { BillingContext } from './billing-context';
@@ -16,6 +17,9 @@ import { issueBaseInvoice, openTerm } from './term-activities';
 export async function setUp(b: BillingContext): Promise<void> {
   // Sign-ups since this patch: invisible until paid, one invoice per attempt, a refusal marked signup_failed.
   const current = patched(SIGNUP_ATTEMPTS);
+  // Since SIGNUP_LOCAL_ACTIVITIES: the steps run in the workflow task that answers the create, the PDF right after.
+  const local = current && patched(SIGNUP_LOCAL_ACTIVITIES);
+  const via = local ? b.local : b.act;
   const req = b.s.request;
   let terms: EnterpriseTerms;
   try {
@@ -37,10 +41,10 @@ export async function setUp(b: BillingContext): Promise<void> {
   b.s.planPriceCents = terms.monthlyPriceCents;
   // The row exists before the payment (the Stripe customer and the invoice refer to it) but is no workspace yet.
   if (current) b.s.status = 'signing_up';
-  await sync(b, 'Create workspace read model');
+  await sync(b, 'Create workspace read model', via);
   if (req.paymentMethod) {
     try {
-      await attachPaymentMethod(b, req.paymentMethod);
+      await attachPaymentMethod(b, req.paymentMethod, via);
     } catch (err) {
       if (!(err instanceof ApplicationFailure)) throw err;
       const refusal = { code: err.type ?? FailureCodes.paymentMethodRejected, message: err.message };
@@ -50,20 +54,22 @@ export async function setUp(b: BillingContext): Promise<void> {
   }
   const term = b.term();
   // Unique per sign-up attempt (a refused attempt's run ends; the next attempt is a new run), so a retry never meets the void invoice.
-  const invoice = await issueBaseInvoice(b, term, { key: current ? `signup:${b.id}:${workflowInfo().runId}` : undefined });
+  const invoice = await issueBaseInvoice(b, term, { key: current ? `signup:${b.id}:${workflowInfo().runId}` : undefined, via });
   if (invoice && invoice.totalCents > 0) {
-    const reason = await charge(b, invoice, 1);
+    const reason = await charge(b, invoice, 1, via);
     if (reason !== null) {
       const refusal = { code: FailureCodes.paymentFailed, message: `the first payment failed: ${reason}` };
       await refuseSignUp(b, refusal, 'First payment failed: workspace not created', { invoice, reason }, current);
       return;
     }
   }
-  await openTerm(b, term);
-  if (invoice) await finalize(b, invoice);
+  await openTerm(b, term, via);
+  // Delivered by the main loop once the create is answered (deliveries.ts).
+  if (invoice && local) deliverInNextRun(b, invoice);
+  else if (invoice) await finalize(b, invoice);
   if (current) {
     b.s.status = 'active';
-    await sync(b, 'Workspace created: first term paid');
+    await sync(b, 'Workspace created: first term paid', via);
   }
   b.s.phase = 'subscribed';
 }

@@ -5,13 +5,14 @@ import { termInvoiceInput } from '../src/domain/term-invoice';
 import type { Term } from '../src/domain/terms';
 import type { OpenTermInput } from '../src/ledger/operations';
 import type { RenewedTerm } from '../src/ledger/renewal';
+import type { ActivityCall } from './activity-calls';
 import type { BillingContext } from './billing-context';
 import { nextReadModel, publish } from './read-model';
 
 /** The in-advance invoice of a term (base fee, plus the previous term's overage). Null when there is nothing to bill. */
 export async function issueBaseInvoice(b: BillingContext,
   term: Term,
-  opts: { overageCredits?: number; previous?: Term; plan?: { plan: string; priceCents: number }; key?: string } = {},
+  opts: { overageCredits?: number; previous?: Term; plan?: { plan: string; priceCents: number }; key?: string; via?: ActivityCall } = {},
 ): Promise<InvoiceSummary | null> {
   const { overageCredits = 0, previous } = opts;
   const plan = opts.plan?.plan ?? b.s.plan;
@@ -25,11 +26,11 @@ export async function issueBaseInvoice(b: BillingContext,
     overageCredits,
     previous,
   });
-  return input && b.act(`Issue renewal invoice for term ${term.index}`).issueInvoice(input);
+  return input && (opts.via ?? b.act)(`Issue renewal invoice for term ${term.index}`).issueInvoice(input);
 }
 
-export async function openTerm(b: BillingContext, term: Term): Promise<void> {
-  await b.act(`Open term ${term.index}: grant ${b.s.planCredits} ${b.s.plan} credits`).openTerm(opening(b, term));
+export async function openTerm(b: BillingContext, term: Term, via: ActivityCall = b.act): Promise<void> {
+  await via(`Open term ${term.index}: grant ${b.s.planCredits} ${b.s.plan} credits`).openTerm(opening(b, term));
 }
 
 /** `term` opened with the plan in force. */
