@@ -50,9 +50,11 @@ export async function renewTerm(pool: Pool, pricing: PricingConfig, seller: Invo
       overageCredits: overage,
       previous,
     });
-    const invoice = invoiceInput ? await issueInvoiceIn(tx, pricing, seller, invoiceInput) : null;
     await writeReadModel(tx, input.readModel);
-    const renewed: RenewedTerm = { overage, invoice: invoice?.invoice ?? null, balanceAfter: await balanceAfter(tx, workspaceId) };
+    const balance = await balanceAfter(tx, workspaceId);
+    // Last: numbering locks the year's counter row until commit, and every renewal of the year takes turns on it.
+    const invoice = invoiceInput ? await issueInvoiceIn(tx, pricing, seller, invoiceInput) : null;
+    const renewed: RenewedTerm = { overage, invoice: invoice?.invoice ?? null, balanceAfter: balance };
     return { renewed, issued: invoice?.issued ?? false };
   });
   if (issued) invoicesIssued.inc({ kind: 'renewal' });
