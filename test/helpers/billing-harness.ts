@@ -108,6 +108,11 @@ export class BillingHarness {
     this.workerRun = this.worker.run();
   }
 
+  /** The current worker's state (a diagnosis of a hang). */
+  workerState(): string {
+    return this.worker?.getState() ?? 'none';
+  }
+
   async stopWorker(): Promise<void> {
     if (!this.worker) return;
     if (this.worker.getState() === 'RUNNING') this.worker.shutdown();

@@ -7,6 +7,7 @@ import type { PlanId } from './reference/catalog';
 import { BillingModel, type Answer, type CardId, type CreateRequest, type Enterprise, type UsageRequest } from './reference/model';
 import { afterCommand, compareAnswer, type World } from './check';
 import type { ModelSystem } from './system';
+import { withWatchdog } from './watchdog';
 
 export type Cmd = fc.AsyncCommand<World, ModelSystem>;
 
@@ -39,9 +40,9 @@ abstract class Base implements Cmd {
   async run(w: World, sys: ModelSystem): Promise<void> {
     w.log.push(this.toString());
     const t0 = Date.now();
-    await this.exec(w, sys);
+    await withWatchdog(`${this}`, w, sys, () => this.exec(w, sys));
     const t1 = Date.now();
-    await afterCommand(w, sys, this.toString());
+    await withWatchdog(`${this} (waiting for the workflow to settle)`, w, sys, () => afterCommand(w, sys, this.toString()));
     if (process.env.MODEL_VERBOSE) console.log(`  ${w.ws} ${this.toString()} [${t1 - t0} + ${Date.now() - t1} ms]`);
   }
   abstract toString(): string;

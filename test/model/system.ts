@@ -104,6 +104,32 @@ export class ModelSystem {
     }
   }
 
+  /** What a stuck command may be waiting on (the watchdog prints it). */
+  async diagnose(workspaceId: string): Promise<string> {
+    const t0 = await this.now();
+    await new Promise((r) => setTimeout(r, 1000));
+    const t1 = await this.now();
+    const parts = [
+      `worker ${this.h.workerState()}, restart ${this.restarting ? 'under way' : 'none'} (${this.restarts} so far), armed ${this.restartArmed}`,
+      `virtual time ${new Date(t1).toISOString()}, moved ${t1 - t0} ms in 1 s of real time`,
+    ];
+    try {
+      const raw = await this.h.env.client.workflowService.describeWorkflowExecution({
+        namespace: this.h.env.namespace ?? 'default',
+        execution: { workflowId: workflowIdFor(workspaceId) },
+      });
+      const info = raw.workflowExecutionInfo;
+      parts.push(
+        `workflow status ${String(info?.status)}, history length ${String(info?.historyLength)}, ` +
+          `pending workflow task ${JSON.stringify(raw.pendingWorkflowTask ?? null)}, ` +
+          `pending activities ${JSON.stringify((raw.pendingActivities ?? []).map((a) => ({ type: a.activityType?.name, state: a.state, attempt: a.attempt, failure: a.lastFailure?.message })))}`,
+      );
+    } catch (err) {
+      parts.push(`workflow: ${String(err)}`);
+    }
+    return parts.join('\n  ');
+  }
+
   async teardown(): Promise<void> {
     await this.restartsDone();
     await this.app.close();
