@@ -42,14 +42,23 @@ const newWorld = (): World => ({
 async function runSequence(sys: ModelSystem, cmds: Iterable<C.Cmd>): Promise<void> {
   sys.restartArmed = false;
   sys.h.sandbox.clearFaults();
+  let failure: unknown = null;
   try {
     await fc.asyncModelRun(() => ({ model: newWorld(), real: sys }), cmds);
-  } finally {
-    // Ended, or every later time advance renews every earlier sequence's workspaces
-    // too: a soak's chunks took twice as long each as the one before.
+  } catch (err) {
+    failure = err;
+  }
+  // Ended, or every later time advance renews every earlier sequence's workspaces
+  // too: a soak's chunks took twice as long each as the one before.
+  try {
     await sys.restartsDone();
     await sys.h.endWorkspaces();
+  } catch (err) {
+    // After a divergence the divergence is the report: a clean-up error must not replace it.
+    if (failure === null) throw err;
+    console.error(`model: cleaning up after a failed sequence also failed: ${String(err)}`);
   }
+  if (failure !== null) throw failure;
 }
 
 export async function checkModel(sys: ModelSystem, opts: CheckOptions): Promise<CheckResult> {
