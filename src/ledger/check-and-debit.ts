@@ -13,7 +13,7 @@ import type { PricingConfig } from '../domain/pricing';
 import { isCreatedWorkspace } from './created-workspace';
 import type { Balances } from './balances';
 import { debitBatcherOf } from './debit-batcher';
-import { findPriorRequest, type DebitRow } from './debit-sql';
+import { nonBillableLookup, type DebitRow } from './debit-sql';
 
 export interface UsageInput {
   workspaceId: string;
@@ -141,16 +141,16 @@ function creditLimitRefusal(input: UsageInput, ws: RowAsRead, cost: number): Usa
  * names that request, so this other body under it is a 409 (rule 4).
  */
 async function answerNonBillable(pool: Pool, workspaceId: string, idempotencyKey: string): Promise<UsageOutcome> {
-  const { rows } = await pool.query<{ status: string; plan: number | null; purchased: number | null }>(
-    `SELECT w.status, b.plan_balance AS plan, b.purchased_balance AS purchased
-     FROM workspaces w LEFT JOIN credit_balances b ON b.workspace_id = w.id WHERE w.id = $1`,
-    [workspaceId],
-  );
+  // One round trip: the workspace, its balances and whether a request already used the key.
+  const { rows } = await pool.query<{ status: string; plan: number | null; purchased: number | null; key_used: boolean }>({
+    name: 'usage-non-billable',
+    text: nonBillableLookup,
+    values: [workspaceId, idempotencyKey],
+  });
   const ws = rows[0];
   if (!ws || !isCreatedWorkspace(ws.status)) return refuse('not_found', `workspace '${workspaceId}' was not found`);
   if (ws.status === 'deleted') return refuse('workspace_deleted', `workspace '${workspaceId}' was deleted after its retention period`);
-  const prior = await pool.query({ name: 'usage-prior', text: findPriorRequest, values: [workspaceId, idempotencyKey] });
-  if (prior.rowCount) {
+  if (ws.key_used) {
     return refuse('idempotency_conflict', `idempotency key '${idempotencyKey}' was already used with a different request body`);
   }
   const plan = ws.plan ?? 0;

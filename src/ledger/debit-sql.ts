@@ -28,6 +28,12 @@ export const debitOne = `SELECT * FROM usage_debit($1, $2, $3, $4, $5, $6, $7::i
 export const debitMany = `SELECT * FROM usage_debit_many($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
   $7::int[], $8::int[], $9::boolean[], $10::numeric[])`;
 
-/** $1 workspace, $2 idempotency key: the request that first used a key, if any. */
-export const findPriorRequest = `
-SELECT request_hash, response FROM usage_events WHERE workspace_id = $1 AND idempotency_key = $2`;
+/**
+ * A non-billable request's one read. $1 workspace, $2 idempotency key: the
+ * workspace's status and balances, and whether a (charged) request already
+ * used the key (a non-billable one writes nothing, so it never does).
+ */
+export const nonBillableLookup = `
+SELECT w.status, b.plan_balance AS plan, b.purchased_balance AS purchased,
+       EXISTS (SELECT 1 FROM usage_events e WHERE e.workspace_id = w.id AND e.idempotency_key = $2) AS key_used
+FROM workspaces w LEFT JOIN credit_balances b ON b.workspace_id = w.id WHERE w.id = $1`;
