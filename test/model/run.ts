@@ -43,8 +43,12 @@ async function runSequence(sys: ModelSystem, cmds: Iterable<C.Cmd>): Promise<voi
   sys.restartArmed = false;
   sys.h.sandbox.clearFaults();
   let failure: unknown = null;
+  let world: World | null = null;
   try {
-    await fc.asyncModelRun(() => ({ model: newWorld(), real: sys }), cmds);
+    await fc.asyncModelRun(() => {
+      world = newWorld();
+      return { model: world, real: sys };
+    }, cmds);
   } catch (err) {
     failure = err;
   }
@@ -59,6 +63,13 @@ async function runSequence(sys: ModelSystem, cmds: Iterable<C.Cmd>): Promise<voi
     console.error(`model: cleaning up after a failed sequence also failed: ${String(err)}`);
   }
   if (failure !== null) throw failure;
+  if (!(await sys.timeStillSkips())) {
+    // The server kept a task's time lock (README, Model checker: "time skipping
+    // stopped"): no workflow had work pending, so it is the server's, not the
+    // system's; a new server lets the next sequences advance time again.
+    console.error(`model: the time-skipping server stopped skipping time after the sequence ${JSON.stringify((world as World | null)?.log ?? [])}; starting a new one`);
+    await sys.renew();
+  }
 }
 
 export async function checkModel(sys: ModelSystem, opts: CheckOptions): Promise<CheckResult> {

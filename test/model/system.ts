@@ -20,21 +20,51 @@ export class ModelSystem {
   restarts = 0;
   private restarting: Promise<void> | null = null;
 
+  /** Test server restarts after it stopped skipping time (see timeStillSkips). */
+  testServerRestarts = 0;
+  private parts!: { h: BillingHarness; app: App; call: ApiCall };
+
   private constructor(
-    readonly h: BillingHarness,
-    readonly app: App,
-    readonly call: ApiCall,
+    private readonly databaseUrl: string,
+    private readonly workflowBundlePath: string,
   ) {}
 
+  get h(): BillingHarness {
+    return this.parts.h;
+  }
+  get app(): App {
+    return this.parts.app;
+  }
+  get call(): ApiCall {
+    return this.parts.call;
+  }
+
   static async start(databaseUrl: string, workflowBundlePath: string): Promise<ModelSystem> {
-    const h = await BillingHarness.create({ databaseUrl, workflowBundle: { codePath: workflowBundlePath }, poolSize: 8 });
+    const sys = new ModelSystem(databaseUrl, workflowBundlePath);
+    await sys.build();
+    return sys;
+  }
+
+  /** A new time-skipping server, worker, sandbox and API on the same database. */
+  private async build(): Promise<void> {
+    const h = await BillingHarness.create({ databaseUrl: this.databaseUrl, workflowBundle: { codePath: this.workflowBundlePath }, poolSize: 8 });
     const app = await buildApp({
       tokens: TOKENS,
       routes: apiRoutes({ pool: h.pool, pricing, workflows: h.workflows, temporalHealthy: async () => undefined, webhookSecret: WEBHOOK_SECRET }),
     });
-    const sys = new ModelSystem(h, app, injectClient(app, TOKENS.api));
-    await h.startWorker(sys.activities());
-    return sys;
+    this.parts = { h, app, call: injectClient(app, TOKENS.api) };
+    await h.startWorker(this.activities());
+  }
+
+  /**
+   * Replaces the whole system with a new one (nothing of the old one's
+   * workspaces is used again: each sequence has its own). For a test server
+   * that stopped skipping time; see timeStillSkips.
+   */
+  async renew(): Promise<void> {
+    await this.teardown();
+    await this.build();
+    this.testServerRestarts += 1;
   }
 
   /** The real activities, each first checking whether a worker restart is armed. */
@@ -102,6 +132,19 @@ export class ModelSystem {
     } catch {
       return null;
     }
+  }
+
+  /**
+   * Whether time skipping still skips: an hour's sleep must end at once when
+   * nothing runs. A lock the test server kept (a terminated workflow's task)
+   * makes every later advance run in real time; found here, the sequence that
+   * leaked it is reported instead of the next one hanging.
+   */
+  async timeStillSkips(): Promise<boolean> {
+    const before = await this.now();
+    const slept = this.h.env.sleep(3_600_000).then(() => true);
+    const ok = await Promise.race([slept, new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]);
+    return ok && (await this.now()) - before >= 3_600_000;
   }
 
   /** What a stuck command may be waiting on (the watchdog prints it). */
