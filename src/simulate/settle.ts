@@ -21,7 +21,7 @@ const OPENS = new Set([EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, EventType.E
  * not report pending workflow tasks): a workflow or activity task scheduled
  * and not yet closed, or a run that continued as new (its successor may be busy).
  */
-async function busy(env: TestWorkflowEnvironment, workspaceId: string): Promise<{ what: string | null; events: number }> {
+export async function busy(env: TestWorkflowEnvironment, workspaceId: string): Promise<{ what: string | null; events: number }> {
   let history;
   try {
     history = await env.client.workflow.getHandle(workflowIdFor(workspaceId)).fetchHistory();

@@ -17,7 +17,7 @@ import { createStripeClient } from '../../src/payments/stripe-client';
 import { StripeSandbox, type StripeSandboxOptions } from '../../src/stripe-sandbox/server';
 import { BillingWorkflows } from '../../src/temporal/billing-client';
 import { workflowsPath } from '../../src/temporal/worker';
-import { workflowIdFor, type WorkspaceBillingView } from '../../workflows/definitions';
+import type { WorkspaceBillingView } from '../../workflows/definitions';
 import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
 import { bundleWorkflows, createTimeSkippingEnv } from './temporal';
 import { terminateWhenQuiet } from './terminate-when-quiet';
@@ -140,7 +140,7 @@ export class BillingHarness {
    */
   async endWorkspaces(): Promise<void> {
     for (const id of this.workflows.created) {
-      if (!(await terminateWhenQuiet(this.env, workflowIdFor(id), 'the test that created it has finished'))) {
+      if (!(await terminateWhenQuiet(this.env, id, 'the test that created it has finished'))) {
         console.warn(`endWorkspaces: ${id} was terminated with work pending; later time skips of this file may run in real time`);
       }
     }

@@ -26,7 +26,6 @@ it(`up to ${RUNS} random sequences (seed ${SEED}, up to ${MAX_COMMANDS + 1} comm
   const lines: string[] = [];
   const result = await checkModel(sys, { runs: RUNS, seed: SEED, maxCommands: MAX_COMMANDS, timeLimitMs: TIME_LIMIT_MS, log: (l) => lines.push(l) });
   if (result.interrupted) console.log(`model: the time limit stopped the run after ${result.sequences} of ${RUNS} sequences`);
-  if (sys.testServerRestarts > 0) console.log(`model: the time-skipping server stopped skipping time ${sys.testServerRestarts} times and was replaced`);
   expect(result.failures, lines.join('\n')).toBe(0);
   expect(result.sequences).toBeGreaterThan(0);
 }, 600_000); // generous: the budget is the time limit above, this only catches a hang

@@ -56,7 +56,7 @@ describe('ending a workflow with an activity in flight', () => {
 
   it('terminateWhenQuiet waits for the activity, terminates, and a 60-day time skip is still a skip', async () => {
     const { release, answered } = await signUpHeldInFlight(t, 'quiet-end');
-    const ended = terminateWhenQuiet(t.env, workflowIdFor('quiet-end'), 'test over');
+    const ended = terminateWhenQuiet(t.env, 'quiet-end', 'test over');
     setTimeout(release, 500);
     expect(await ended).toBe(true);
     await answered;
