@@ -17,14 +17,15 @@ const { EventType } = proto.temporal.api.enums.v1;
 const OPENS = new Set([EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]);
 
 /**
- * What the workflow still has to do, from its history (the test server does
- * not report pending workflow tasks): a workflow or activity task scheduled
- * and not yet closed, or a run that continued as new (its successor may be busy).
+ * What the workflow (its current run, or the given one) still has to do, from
+ * its history (the test server does not report pending workflow tasks): a
+ * workflow or activity task scheduled and not yet closed, or a run that
+ * continued as new (its successor may be busy).
  */
-export async function busy(env: TestWorkflowEnvironment, workspaceId: string): Promise<{ what: string | null; events: number }> {
+export async function busy(env: TestWorkflowEnvironment, workspaceId: string, runId?: string): Promise<{ what: string | null; events: number }> {
   let history;
   try {
-    history = await env.client.workflow.getHandle(workflowIdFor(workspaceId)).fetchHistory();
+    history = await env.client.workflow.getHandle(workflowIdFor(workspaceId), runId).fetchHistory();
   } catch (err) {
     if ((err as Error).name === 'WorkflowNotFoundError') return { what: null, events: 0 }; // a refused sign-up, or not created yet
     throw err;

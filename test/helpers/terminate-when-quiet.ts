@@ -18,23 +18,44 @@ const ATTEMPTS = 400;
  * Terminates the workspace's workflow once nothing is handed out: no workflow
  * task and no activity open in its history (the simulator's barrier test,
  * src/simulate/settle.ts; the test server's describe does not show a pending
- * workflow task, and a describe and a history read apart can disagree). An
- * activity waiting for its retry gets there when virtual time moves on: a
- * retry's backoff holds no lock, so those small skips are skips.
- * Returns false when it had to terminate with work still open.
+ * workflow task). Twice the same quiet history of the same run, then that run
+ * is terminated by its id: a run that continues as new meanwhile is not
+ * taken for its successor, whose first task may be out. An activity waiting
+ * for its retry gets there when virtual time moves on: a retry's backoff holds
+ * no lock, so those small skips are skips. Returns false when it had to
+ * terminate with work still open.
  */
 export async function terminateWhenQuiet(env: TestWorkflowEnvironment, workspaceId: string, reason: string): Promise<boolean> {
-  let open: string | null = null;
+  const workflowId = workflowIdFor(workspaceId);
+  let seenQuiet: string | null = null;
   for (let i = 0; i < ATTEMPTS; i++) {
-    open = (await busy(env, workspaceId)).what;
-    if (open === null) break;
-    if (!open.includes('a workflow task') && i % 10 === 9) await env.sleep(5_000);
+    let runId: string;
+    try {
+      const d = await env.client.workflow.getHandle(workflowId).describe();
+      if (d.status.name !== 'RUNNING') return true;
+      runId = d.runId;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return true; // a refused sign-up, or never started
+      throw err;
+    }
+    const { what, events } = await busy(env, workspaceId, runId);
+    const snapshot = `${runId}:${events}`;
+    if (what === null && seenQuiet === snapshot) {
+      try {
+        await env.client.workflow.getHandle(workflowId, runId).terminate(reason);
+        return true;
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err; // that run ended meanwhile: look again
+      }
+    }
+    seenQuiet = what === null ? snapshot : null;
+    if (what !== null && !what.includes('a workflow task') && i % 10 === 9) await env.sleep(5_000);
     else await sleep(25);
   }
   try {
-    await env.client.workflow.getHandle(workflowIdFor(workspaceId)).terminate(reason);
+    await env.client.workflow.getHandle(workflowId).terminate(reason);
   } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err; // ended already (purged, refused sign-up)
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
-  return open === null;
+  return false;
 }
