@@ -128,7 +128,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/src', '**/src/**', '**/workflows', '**/workflows/**', '**/activities', '**/activities/**'], message: 'The model checker must not import the system it checks (src/, workflows/, activities/): only test/model/system.ts drives it.' }] },
+        { patterns: [{ group: ['**/src', '**/src/**', '**/workflows', '**/workflows/**', '**/activities', '**/activities/**', '**/helpers', '**/helpers/**', '**/scripts/**'], message: 'The model checker must not import the system it checks (src/, workflows/, activities/, nor test helpers or scripts built on them): only test/model/system.ts drives it.' }] },
       ],
     },
   },

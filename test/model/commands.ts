@@ -378,7 +378,7 @@ export class Webhook extends Base {
   }
 }
 
-/** The next activity to start finds its worker shutting down; a new worker takes over. */
+/** The next activity to start finds its worker shutting down and its answer lost after its effect; a new worker runs it again. */
 export class RestartWorker extends Base {
   async exec(_w: World, sys: ModelSystem) {
     sys.restartArmed = true;

@@ -91,7 +91,7 @@ export async function checkModel(sys: ModelSystem, opts: CheckOptions): Promise<
   const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
   opts.log?.(
     `model: a sequence diverged (seed ${opts.seed}, path ${details.counterexamplePath}, ${details.numShrinks} shrinks):\n` +
-      `  ${error}\n  minimal sequence (${ran.length + 1} commands): ${replay}\n` +
+      `  ${error}\n  minimal sequence (${ran.length + 1} command${ran.length === 0 ? '' : 's'}): ${replay}\n` +
       `  replay: npm run check:model -- --replay '${replay}'\n` +
       `  or:     npm run check:model -- --seed ${opts.seed} --path ${details.counterexamplePath} --max-commands ${opts.maxCommands}`,
   );

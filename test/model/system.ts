@@ -71,12 +71,15 @@ export class ModelSystem {
       Object.entries(real).map(([name, fn]) => [
         name,
         async (...args: unknown[]) => {
-          if (this.restartArmed) {
-            this.restartArmed = false;
-            // Shut this worker down while the activity runs (not awaited here: shutdown waits for it).
-            this.restarting = this.restartWorker();
-          }
-          return (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+          const step = (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+          if (!this.restartArmed) return step;
+          this.restartArmed = false;
+          // Shut this worker down while the step runs (not awaited here: shutdown waits for it),
+          // and lose the step's answer once its effect is committed, as a worker killed right
+          // then would: the new worker runs the step again, which must change nothing.
+          this.restarting = this.restartWorker();
+          await step;
+          throw new Error(`the model checker restarted the worker after ${name} committed; its answer is lost`);
         },
       ]),
     ) as unknown as BillingActivities;
