@@ -14,9 +14,11 @@ import { paymentStatusSteps } from './decisions/dunning';
 import { renewalPlan } from './decisions/renewal-plan';
 import type { OnDecline, Step, Steps } from './decisions/steps';
 import { charge, finalize, nextSaleKey, recordUnpaid, voidUnpaid } from './charges';
+import { deliverInNextRun } from './deliveries';
 import { runPaymentStep, type PaymentOutcomes, type PaymentStep } from './payment-steps';
 import { publish, sync } from './read-model';
-import { issueBaseInvoice, openTerm } from './term-activities';
+import { issueBaseInvoice, openTerm, renewTerm } from './term-activities';
+import type { ActivityCall } from './activity-calls';
 import { failure } from './workflow-failures';
 
 /** What the steps run so far learned. */
@@ -46,9 +48,18 @@ export async function runSteps(b: BillingContext, steps: Steps): Promise<Carried
 async function runStep(b: BillingContext, step: Step, c: Carried): Promise<void> {
   switch (step.kind) {
     case 'adopt-next-term':
-      return adoptNextTerm(b, step.target);
+      return adoptNextTerm(b, step.target, b.via(step));
     case 'open-term':
-      return openTerm(b, step.term);
+      return openTerm(b, step.term, b.via(step));
+    case 'renew-term': {
+      const r = await renewTerm(b, step.term, step.previous);
+      c.overage = r.overage;
+      c.invoice = r.invoice;
+      return;
+    }
+    case 'deliver-in-next-run':
+      if (c.invoice) deliverInNextRun(b, c.invoice);
+      return;
     case 'read-overage': {
       const summary = step.final ? `Read overage of final term ${step.termIndex}` : `Read overage of term ${step.termIndex}`;
       c.overage = await b.act(summary).overageUsed({ workspaceId: b.id, termIndex: step.termIndex });
@@ -56,7 +67,7 @@ async function runStep(b: BillingContext, step: Step, c: Carried): Promise<void>
     }
     case 'issue-base-invoice': {
       const { term, previous, plan, key } = step;
-      c.invoice = await issueBaseInvoice(b, term, { overageCredits: c.overage, previous, plan, key });
+      c.invoice = await issueBaseInvoice(b, term, { overageCredits: c.overage, previous, plan, key, via: b.via(step) });
       return;
     }
     case 'issue-final-invoice': {
@@ -118,7 +129,7 @@ async function runStep(b: BillingContext, step: Step, c: Carried): Promise<void>
       return;
     }
     case 'charge':
-      return chargeIssued(b, c.invoice, step.onDecline, c);
+      return chargeIssued(b, c.invoice, step.onDecline, c, b.via(step));
     case 'finalize-invoice':
       if (c.invoice) await finalize(b, c.invoice);
       return;
@@ -142,7 +153,7 @@ async function runStep(b: BillingContext, step: Step, c: Carried): Promise<void>
       if (step.onlyIfPatched === undefined || patched(step.onlyIfPatched)) Object.assign(b.s, step.patch);
       return;
     case 'sync':
-      return sync(b, step.summary);
+      return sync(b, step.summary, b.via(step));
     case 'publish':
       return publish(b);
     case 'update-payment-status':
@@ -154,9 +165,9 @@ async function runStep(b: BillingContext, step: Step, c: Carried): Promise<void>
 }
 
 /** The next term's plan and terms: a scheduled change, else the plan on the catalog as it is now (loaded again). */
-async function adoptNextTerm(b: BillingContext, target: number): Promise<void> {
+async function adoptNextTerm(b: BillingContext, target: number, call: ActivityCall): Promise<void> {
   const currentCatalog = patched(RENEWAL_CURRENT_CATALOG);
-  if (currentCatalog) b.pricing = await b.act('Load the pricing catalog for the new term').getPricing();
+  if (currentCatalog) b.pricing = await call('Load the pricing catalog for the new term').getPricing();
   const next = renewalPlan(b.pricing!, b.s, currentCatalog);
   if (next.source === 'scheduled') log.info('applying scheduled plan change at renewal', { from: b.s.plan, to: next.plan });
   if (next.retired) log.warn('plan is no longer in the pricing catalog: renewing on its last terms', { plan: b.s.plan, monthlyCredits: b.s.planCredits, monthlyPriceCents: b.s.planPriceCents });
@@ -166,9 +177,9 @@ async function adoptNextTerm(b: BillingContext, target: number): Promise<void> {
 }
 
 /** Charges the invoice issued when it has an amount (attempt 1); a decline is handled as the plan says. */
-async function chargeIssued(b: BillingContext, invoice: InvoiceSummary | null, onDecline: OnDecline, c: Carried): Promise<void> {
+async function chargeIssued(b: BillingContext, invoice: InvoiceSummary | null, onDecline: OnDecline, c: Carried, via: ActivityCall): Promise<void> {
   if (!invoice || invoice.totalCents <= 0) return;
-  const reason = await charge(b, invoice, 1);
+  const reason = await charge(b, invoice, 1, via);
   if (reason === null) return;
   if (onDecline.then === 'stop') {
     c.stopped = { declined: { invoice, reason } };

@@ -82,12 +82,15 @@ async function drain(w: WorkerProcess): Promise<void> {
 function renewalTrail(events: HistoryEvent[]) {
   const at = events.findIndex((e) => {
     const s = e.activityTaskScheduledEventAttributes;
-    if (s?.activityType?.name !== 'openTerm') return false;
-    const input = defaultPayloadConverter.fromPayload(s.input!.payloads![0]!) as { termIndex: number };
-    return input.termIndex === 1;
+    if (s?.activityType?.name === 'openTerm') return (defaultPayloadConverter.fromPayload(s.input!.payloads![0]!) as { termIndex: number }).termIndex === 1;
+    // Since RENEWAL_ONE_TRANSACTION a renewal opens its term in the renewTerm local activity (one per run): its marker.
+    const m = e.markerRecordedEventAttributes;
+    const data = m?.markerName === 'core_local_activity' ? m.details?.data?.payloads?.[0] : undefined;
+    return data ? (defaultPayloadConverter.fromPayload(data) as { activity_type?: string }).activity_type === 'renewTerm' : false;
   });
-  // The task that scheduled it: earlier in the same run (event ids restart in every run).
-  const taskId = Number(events[at]?.activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId);
+  // The task that scheduled it (or ran it, for a local activity): earlier in the same run (event ids restart in every run).
+  const scheduled = events[at]?.activityTaskScheduledEventAttributes ?? events[at]?.markerRecordedEventAttributes;
+  const taskId = Number(scheduled?.workflowTaskCompletedEventId);
   const completedBy = events.slice(0, Math.max(at, 0)).reverse().find((e) => Number(e.eventId) === taskId)?.workflowTaskCompletedEventAttributes?.identity;
   return {
     openedBy: (completedBy?.match(/^build-([ab])\//)?.[1] ?? null) as Build | null,

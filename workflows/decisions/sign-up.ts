@@ -13,7 +13,9 @@ import { currentTerm } from './terms';
  * (invisible until paid, one invoice per attempt, a refusal marked
  * `signup_failed`); `checksText` since SETUP_TEXT_RULE; `invoiceKey`: the
  * attempt's own invoice key (since SIGNUP_ATTEMPTS; older runs used the
- * term's renewal key).
+ * term's renewal key); `local` since SIGNUP_LOCAL_ACTIVITIES (current runs
+ * only): the steps run as local activities in the workflow task that answers
+ * the create, and the first invoice's PDF is delivered right after it.
  */
 export interface SignUpContext {
   now: number;
@@ -21,6 +23,7 @@ export interface SignUpContext {
   checksText: boolean;
   current: boolean;
   invoiceKey: string | undefined;
+  local: boolean;
 }
 
 export type SignUpDecision =
@@ -50,20 +53,24 @@ export function decideSignUp(s: WorkspaceState, pricing: PricingConfig, ctx: Sig
     return { kind: 'refuse', steps: [...visible, { kind: 'update-state', patch: { phase: 'setup_failed', setupFailure } }] };
   }
   const term = currentTerm(s);
+  const local = ctx.current && ctx.local;
+  // Marked only when local: the plans of older runs stay as they were.
+  const how = local ? { local: true } : {};
   const paid: Steps = ctx.current
-    ? [{ kind: 'update-state', patch: { status: 'active' } }, { kind: 'sync', summary: 'Workspace created: first term paid' }]
+    ? [{ kind: 'update-state', patch: { status: 'active' } }, { kind: 'sync', summary: 'Workspace created: first term paid', ...how }]
     : [];
   return {
     kind: 'subscribe',
     steps: [
       // The row exists before the payment (the Stripe customer and the invoice refer to it) but is no workspace yet.
       { kind: 'update-state', patch: { planCredits: terms.monthlyCredits, planPriceCents: terms.monthlyPriceCents, ...(ctx.current ? { status: 'signing_up' as const } : {}) } },
-      { kind: 'sync', summary: 'Create workspace read model' },
-      ...(req.paymentMethod ? [{ kind: 'attach-payment-method' as const, paymentMethod: req.paymentMethod }] : []),
-      { kind: 'issue-base-invoice', term, key: ctx.invoiceKey },
-      { kind: 'charge', onDecline: { then: 'stop' } },
-      { kind: 'open-term', term },
-      { kind: 'finalize-invoice' },
+      { kind: 'sync', summary: 'Create workspace read model', ...how },
+      ...(req.paymentMethod ? [{ kind: 'attach-payment-method' as const, paymentMethod: req.paymentMethod, ...how }] : []),
+      { kind: 'issue-base-invoice', term, key: ctx.invoiceKey, ...how },
+      { kind: 'charge', onDecline: { then: 'stop' }, ...how },
+      { kind: 'open-term', term, ...how },
+      // With local activities the PDF waits for the main loop, once the create is answered.
+      local ? { kind: 'deliver-in-next-run' } : { kind: 'finalize-invoice' },
       ...paid,
       { kind: 'update-state', patch: { phase: 'subscribed' } },
     ],

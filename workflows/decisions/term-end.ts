@@ -11,18 +11,28 @@ import { termOf } from './terms';
 type TermEndState = Pick<WorkspaceState, 'request' | 'anchor' | 'anchorTermIndex' | 'termIndex' | 'cancelAt'>;
 
 /** The steps for the end of term `ending`; planned again from the state on every try of a blocked step. */
-export function termEndSteps(s: TermEndState, ending: Term): Steps {
-  return s.cancelAt !== null && s.cancelAt <= ending.end ? endOfSubscriptionSteps(s) : renewalSteps(s, ending.index + 1);
+export function termEndSteps(s: TermEndState, ending: Term, oneTransaction = false): Steps {
+  return s.cancelAt !== null && s.cancelAt <= ending.end ? endOfSubscriptionSteps(s) : renewalSteps(s, ending.index + 1, oneTransaction);
 }
 
 /**
  * Renewal into term `target`: adopt the next term's plan (once: a retry after
  * a failure part-way finds it adopted), open the term, read the ending term's
  * overage, bill base fee plus overage in advance, charge it (a decline leaves
- * it to dunning), deliver it, write the read model.
+ * it to dunning), deliver it, write the read model. With `oneTransaction`
+ * (RENEWAL_ONE_TRANSACTION) the term, overage, invoice and read model are one
+ * step, and the delivery waits for the next run.
  */
-export function renewalSteps(s: TermEndState, target: number): Steps {
+export function renewalSteps(s: TermEndState, target: number, oneTransaction = false): Steps {
   const term = termOf(s, target);
+  if (oneTransaction) {
+    return [
+      ...(s.termIndex < target ? [{ kind: 'adopt-next-term' as const, target, local: true }] : []),
+      { kind: 'renew-term', term, previous: termOf(s, target - 1) },
+      { kind: 'charge', onDecline: { then: 'record-unpaid', kind: 'renewal' }, local: true },
+      { kind: 'deliver-in-next-run' },
+    ];
+  }
   return [
     ...(s.termIndex < target ? [{ kind: 'adopt-next-term' as const, target }] : []),
     { kind: 'open-term', term },
