@@ -5,7 +5,7 @@ import type { PricingConfig } from '../src/domain/pricing';
 import type { Term } from '../src/domain/terms';
 import type { WorkspaceSnapshot } from '../src/domain/workspace';
 import { noticingAccount } from './account-glance';
-import { billingActivities, localBillingActivities, type ActivityCall } from './activity-calls';
+import { billingActivities, type ActivityCall } from './activity-calls';
 import { termOf } from './decisions/terms';
 import { initialState, migrateState, type WorkspaceBillingInput, type WorkspaceState } from './state';
 
@@ -23,8 +23,6 @@ export class BillingContext {
   /** The term-end step (renewal or cancellation) has started and not finished: it may be blocked part-way. */
   endingTerm = false;
   readonly act: ActivityCall;
-  /** `act` as local activities: short steps that need no activity task of their own. */
-  readonly local: ActivityCall;
   readonly importedAnchor: number | undefined;
 
   constructor(input: WorkspaceBillingInput) {
@@ -32,12 +30,6 @@ export class BillingContext {
     this.s = input.kind === 'create' ? initialState(input.request, Date.now(), input.anchorAt) : migrateState(input.state);
     // Results that tell the card or the balance are noted for the current details (no extra activity).
     this.act = noticingAccount(billingActivities(), () => (this.s.glance ??= {}), () => Date.now());
-    this.local = noticingAccount(localBillingActivities(), () => (this.s.glance ??= {}), () => Date.now());
-  }
-
-  /** How a planned step's activity is called: as a local activity when its plan says so (`local: true`). */
-  via(step: { local?: boolean }): ActivityCall {
-    return step.local === true ? this.local : this.act;
   }
 
   get id(): string {

@@ -6,19 +6,17 @@ import type { InvoiceSummary } from '../src/domain/invoice';
 import { FailureCodes, type UnpaidInvoice } from './definitions';
 import { PATCH_COLLECT_AFTER_PAYMENT, SALE_NUMBERED_KEYS } from './patches';
 import { failure, activityCause, paymentFailureReason } from './workflow-failures';
-import type { ActivityCall } from './activity-calls';
 import type { BillingContext } from './billing-context';
 import { collectsAfterPayment } from './decisions/dunning';
 
 /** Charges an invoice; null when paid, else the decline reason (non-payment errors propagate). */
-export async function charge(b: BillingContext, invoice: InvoiceSummary, attempt: number, via: ActivityCall = b.act): Promise<string | null> {
-  return chargeById(b, invoice.id, attempt, `Charge ${invoice.number} (${invoice.totalCents} cents), attempt ${attempt}`, via);
+export async function charge(b: BillingContext, invoice: InvoiceSummary, attempt: number): Promise<string | null> {
+  return chargeById(b, invoice.id, attempt, `Charge ${invoice.number} (${invoice.totalCents} cents), attempt ${attempt}`);
 }
 
-/** `via`: b.act, or b.local where the charge runs as a local activity (same retries, same idempotency key per attempt). */
-export async function chargeById(b: BillingContext, invoiceId: string, attempt: number, summary = `Charge invoice, attempt ${attempt}`, via: ActivityCall = b.act): Promise<string | null> {
+export async function chargeById(b: BillingContext, invoiceId: string, attempt: number, summary = `Charge invoice, attempt ${attempt}`): Promise<string | null> {
   try {
-    const result = await via(summary).chargeInvoice({ invoiceId, attempt });
+    const result = await b.act(summary).chargeInvoice({ invoiceId, attempt });
     if (result.outcome === 'paid') paymentSucceeded(b);
     return null;
   } catch (err) {
@@ -29,9 +27,9 @@ export async function chargeById(b: BillingContext, invoiceId: string, attempt: 
 }
 
 /** Attaches a card as the customer's default; null when attached, else why Stripe rejected it (other errors propagate). */
-export async function attachCard(b: BillingContext, paymentMethod: string, via: ActivityCall = b.act): Promise<string | null> {
+export async function attachCard(b: BillingContext, paymentMethod: string): Promise<string | null> {
   try {
-    const r = await via('Attach payment method').ensurePaymentMethod({ workspaceId: b.id, paymentMethod });
+    const r = await b.act('Attach payment method').ensurePaymentMethod({ workspaceId: b.id, paymentMethod });
     b.s.paymentMethod = r.paymentMethodId;
     return null;
   } catch (err) {

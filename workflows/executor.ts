@@ -14,11 +14,9 @@ import { paymentStatusSteps } from './decisions/dunning';
 import { renewalPlan } from './decisions/renewal-plan';
 import type { OnDecline, Step, Steps } from './decisions/steps';
 import { charge, finalize, nextSaleKey, recordUnpaid, voidUnpaid } from './charges';
-import { deliverInNextRun } from './deliveries';
 import { runPaymentStep, type PaymentOutcomes, type PaymentStep } from './payment-steps';
 import { publish, sync } from './read-model';
 import { issueBaseInvoice, openTerm, renewTerm } from './term-activities';
-import type { ActivityCall } from './activity-calls';
 import { failure } from './workflow-failures';
 
 /** What the steps run so far learned. */
@@ -36,8 +34,9 @@ export interface Carried extends PaymentOutcomes {
  * retries it from a new plan), and so does an outcome the plan leaves to its
  * caller (`stopped`).
  */
-export async function runSteps(b: BillingContext, steps: Steps): Promise<Carried> {
-  const carried: Carried = { overage: 0, invoice: null, saleKey: null, legacyKey: null, balance: null, settled: null, stopped: null };
+export async function runSteps(b: BillingContext, steps: Steps, from?: Carried): Promise<Carried> {
+  // `from`: what an earlier plan learned (the sign-up's invoice, delivered after the create is answered).
+  const carried: Carried = { ...(from ?? { overage: 0, invoice: null, saleKey: null, legacyKey: null, balance: null, settled: null }), stopped: null };
   for (const s of steps) {
     await runStep(b, s, carried);
     if (carried.stopped) break;
@@ -48,18 +47,15 @@ export async function runSteps(b: BillingContext, steps: Steps): Promise<Carried
 async function runStep(b: BillingContext, step: Step, c: Carried): Promise<void> {
   switch (step.kind) {
     case 'adopt-next-term':
-      return adoptNextTerm(b, step.target, b.via(step));
+      return adoptNextTerm(b, step.target);
     case 'open-term':
-      return openTerm(b, step.term, b.via(step));
+      return openTerm(b, step.term);
     case 'renew-term': {
       const r = await renewTerm(b, step.term, step.previous);
       c.overage = r.overage;
       c.invoice = r.invoice;
       return;
     }
-    case 'deliver-in-next-run':
-      if (c.invoice) deliverInNextRun(b, c.invoice);
-      return;
     case 'read-overage': {
       const summary = step.final ? `Read overage of final term ${step.termIndex}` : `Read overage of term ${step.termIndex}`;
       c.overage = await b.act(summary).overageUsed({ workspaceId: b.id, termIndex: step.termIndex });
@@ -67,7 +63,7 @@ async function runStep(b: BillingContext, step: Step, c: Carried): Promise<void>
     }
     case 'issue-base-invoice': {
       const { term, previous, plan, key } = step;
-      c.invoice = await issueBaseInvoice(b, term, { overageCredits: c.overage, previous, plan, key, via: b.via(step) });
+      c.invoice = await issueBaseInvoice(b, term, { overageCredits: c.overage, previous, plan, key });
       return;
     }
     case 'issue-final-invoice': {
@@ -129,7 +125,7 @@ async function runStep(b: BillingContext, step: Step, c: Carried): Promise<void>
       return;
     }
     case 'charge':
-      return chargeIssued(b, c.invoice, step.onDecline, c, b.via(step));
+      return chargeIssued(b, c.invoice, step.onDecline, c);
     case 'finalize-invoice':
       if (c.invoice) await finalize(b, c.invoice);
       return;
@@ -153,7 +149,7 @@ async function runStep(b: BillingContext, step: Step, c: Carried): Promise<void>
       if (step.onlyIfPatched === undefined || patched(step.onlyIfPatched)) Object.assign(b.s, step.patch);
       return;
     case 'sync':
-      return sync(b, step.summary, b.via(step));
+      return sync(b, step.summary);
     case 'publish':
       return publish(b);
     case 'update-payment-status':
@@ -165,9 +161,9 @@ async function runStep(b: BillingContext, step: Step, c: Carried): Promise<void>
 }
 
 /** The next term's plan and terms: a scheduled change, else the plan on the catalog as it is now (loaded again). */
-async function adoptNextTerm(b: BillingContext, target: number, call: ActivityCall): Promise<void> {
+async function adoptNextTerm(b: BillingContext, target: number): Promise<void> {
   const currentCatalog = patched(RENEWAL_CURRENT_CATALOG);
-  if (currentCatalog) b.pricing = await call('Load the pricing catalog for the new term').getPricing();
+  if (currentCatalog) b.pricing = await b.act('Load the pricing catalog for the new term').getPricing();
   const next = renewalPlan(b.pricing!, b.s, currentCatalog);
   if (next.source === 'scheduled') log.info('applying scheduled plan change at renewal', { from: b.s.plan, to: next.plan });
   if (next.retired) log.warn('plan is no longer in the pricing catalog: renewing on its last terms', { plan: b.s.plan, monthlyCredits: b.s.planCredits, monthlyPriceCents: b.s.planPriceCents });
@@ -177,9 +173,9 @@ async function adoptNextTerm(b: BillingContext, target: number, call: ActivityCa
 }
 
 /** Charges the invoice issued when it has an amount (attempt 1); a decline is handled as the plan says. */
-async function chargeIssued(b: BillingContext, invoice: InvoiceSummary | null, onDecline: OnDecline, c: Carried, via: ActivityCall): Promise<void> {
+async function chargeIssued(b: BillingContext, invoice: InvoiceSummary | null, onDecline: OnDecline, c: Carried): Promise<void> {
   if (!invoice || invoice.totalCents <= 0) return;
-  const reason = await charge(b, invoice, 1, via);
+  const reason = await charge(b, invoice, 1);
   if (reason === null) return;
   if (onDecline.then === 'stop') {
     c.stopped = { declined: { invoice, reason } };

@@ -3,8 +3,7 @@
 // step; the run ends by continuing-as-new (one term per run) or when the
 // workspace is deleted.
 import { allHandlersFinished, condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
-import { PRICING_LOADED_LOCALLY, RENEWAL_ONE_TRANSACTION } from './patches';
-import { deliverLeftovers } from './deliveries';
+import { RENEWAL_LEDGER_IN_ONE_ACTIVITY } from './patches';
 import type { Phase, WorkspaceBillingInput } from './state';
 import type { BillingContext } from './billing-context';
 import { step } from './execution';
@@ -19,21 +18,17 @@ import { setUp } from './sign-up';
 /** The whole run of the workspace's workflow. */
 export async function run(b: BillingContext): Promise<void> {
   if (b.s.phase !== 'setup') showDetails(b);
-  // Locally in the runs that continue a subscription; a create run's first task answers the update-with-start,
-  // and the time-skipping test server fails that call now and then when the task also ran a local activity.
-  const localPricing = b.s.phase !== 'setup' && patched(PRICING_LOADED_LOCALLY);
-  b.pricing = await (localPricing ? b.local : b.act)('Load the pricing catalog').getPricing();
-  // What the previous run's renewal left to deliver: before anything else, so finance gets it at once.
-  if (b.s.undelivered?.length) await step(b, () => deliverLeftovers(b, b.local));
+  b.pricing = await b.act('Load the pricing catalog').getPricing();
   if (b.s.phase === 'setup') {
-    await step(b, () => setUp(b));
+    let afterAnswer: (() => Promise<void>) | null = null;
+    await step(b, async () => void (afterAnswer = await setUp(b)));
     if ((b.s.phase as Phase) === 'setup_failed') {
       // Let the create update that is waiting report the failure.
       await condition(allHandlersFinished);
       return;
     }
-    // The first invoice's PDF, once the create is answered (the update's answer leaves with this task).
-    if (b.s.undelivered?.length) await step(b, () => deliverLeftovers(b, b.act));
+    // The first invoice's PDF, scheduled in the workflow task that answers the create.
+    if (afterAnswer) await step(b, afterAnswer);
   }
   publish(b);
   while (b.s.phase !== 'deleted') {
@@ -73,8 +68,8 @@ async function waitForTermEnd(b: BillingContext): Promise<boolean> {
     b.endingTerm = true;
     try {
       // Planned again on every try: a blocked renewal resumes where it stopped.
-      const oneTransaction = patched(RENEWAL_ONE_TRANSACTION);
-      await step(b, async () => void (await runSteps(b, termEndSteps(b.s, ending, oneTransaction))));
+      const ledgerInOneActivity = patched(RENEWAL_LEDGER_IN_ONE_ACTIVITY);
+      await step(b, async () => void (await runSteps(b, termEndSteps(b.s, ending, ledgerInOneActivity))));
     } finally {
       b.endingTerm = false;
     }

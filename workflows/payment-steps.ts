@@ -24,7 +24,7 @@ export interface PaymentOutcomes {
 export async function runPaymentStep(b: BillingContext, step: PaymentStep, c: PaymentOutcomes): Promise<void> {
   switch (step.kind) {
     case 'attach-payment-method': {
-      const rejected = await attachCard(b, step.paymentMethod, b.via(step));
+      const rejected = await attachCard(b, step.paymentMethod);
       if (rejected !== null) c.stopped = { rejected };
       return;
     }

@@ -6,11 +6,10 @@ import { glanceLines } from './account-glance';
 import { BillingBlocked, BillingPlan, BillingStatus, BillingTermEnd, BillingWorkspaceId } from './search-attributes';
 import { BLOCKED_VISIBLE } from './patches';
 import { iso, day } from './format';
-import type { ActivityCall } from './activity-calls';
 import type { BillingContext } from './billing-context';
 
-export async function sync(b: BillingContext, summary: string, via: ActivityCall = b.act): Promise<void> {
-  await via(summary).syncWorkspace(nextReadModel(b));
+export async function sync(b: BillingContext, summary: string): Promise<void> {
+  await b.act(summary).syncWorkspace(nextReadModel(b));
   publish(b);
 }
 

@@ -13,9 +13,8 @@ export type Phase = WorkspaceBillingView['phase'];
  * Version of the state's shape. Raise it when a field is added, and teach
  * migrateState to fill that field for states of the versions before.
  * Version 1: every field below is present (states without `stateVersion` lack some).
- * Version 2: `undelivered` (invoices the next run delivers).
  */
-export const STATE_VERSION = 2;
+export const STATE_VERSION = 1;
 
 /** Everything a run hands to the next one through continue-as-new (JSON, epoch ms). */
 export interface WorkspaceState {
@@ -71,12 +70,6 @@ export interface WorkspaceState {
   syncVersion?: number;
   /** Card and balance as the workflow last learned them, for ops' current details (absent in older states). */
   glance?: AccountGlance;
-  /**
-   * Invoices a renewal issued whose PDF the next run renders and delivers first
-   * (RENEWAL_ONE_TRANSACTION; absent in older states). A build that does not
-   * know this field must not read the state: hence state version 2.
-   */
-  undelivered?: Array<{ invoiceId: string; number: string }>;
 }
 
 export type WorkspaceBillingInput =
@@ -124,7 +117,6 @@ export function initialState(request: CreateWorkspaceRequest, now: number, ancho
     sales: 0,
     syncVersion: 0,
     glance: {},
-    undelivered: [],
   };
 }
 
@@ -153,7 +145,6 @@ export function migrateState(state: WorkspaceState): WorkspaceState {
     sales: state.sales ?? 0,
     syncVersion: state.syncVersion ?? 0,
     glance: state.glance ?? {},
-    undelivered: state.undelivered ?? [],
     unpaid: state.unpaid.map((u) => ({ ...u, extraAttempts: u.extraAttempts ?? 0 })),
   };
 }

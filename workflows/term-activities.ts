@@ -5,14 +5,13 @@ import { termInvoiceInput } from '../src/domain/term-invoice';
 import type { Term } from '../src/domain/terms';
 import type { OpenTermInput } from '../src/ledger/operations';
 import type { RenewedTerm } from '../src/ledger/renewal';
-import type { ActivityCall } from './activity-calls';
 import type { BillingContext } from './billing-context';
 import { nextReadModel, publish } from './read-model';
 
 /** The in-advance invoice of a term (base fee, plus the previous term's overage). Null when there is nothing to bill. */
 export async function issueBaseInvoice(b: BillingContext,
   term: Term,
-  opts: { overageCredits?: number; previous?: Term; plan?: { plan: string; priceCents: number }; key?: string; via?: ActivityCall } = {},
+  opts: { overageCredits?: number; previous?: Term; plan?: { plan: string; priceCents: number }; key?: string } = {},
 ): Promise<InvoiceSummary | null> {
   const { overageCredits = 0, previous } = opts;
   const plan = opts.plan?.plan ?? b.s.plan;
@@ -26,11 +25,11 @@ export async function issueBaseInvoice(b: BillingContext,
     overageCredits,
     previous,
   });
-  return input && (opts.via ?? b.act)(`Issue renewal invoice for term ${term.index}`).issueInvoice(input);
+  return input && b.act(`Issue renewal invoice for term ${term.index}`).issueInvoice(input);
 }
 
-export async function openTerm(b: BillingContext, term: Term, via: ActivityCall = b.act): Promise<void> {
-  await via(`Open term ${term.index}: grant ${b.s.planCredits} ${b.s.plan} credits`).openTerm(opening(b, term));
+export async function openTerm(b: BillingContext, term: Term): Promise<void> {
+  await b.act(`Open term ${term.index}: grant ${b.s.planCredits} ${b.s.plan} credits`).openTerm(opening(b, term));
 }
 
 /** `term` opened with the plan in force. */
@@ -39,10 +38,10 @@ function opening(b: BillingContext, term: Term): OpenTermInput {
   return { workspaceId: b.id, termIndex: term.index, termStart: term.start, termEnd: term.end, plan, planCredits, planPriceCents };
 }
 
-/** The renewal's ledger work in one local activity and one transaction (RENEWAL_ONE_TRANSACTION); publishes the read model it wrote. */
+/** The renewal's ledger work in one activity and one transaction (RENEWAL_LEDGER_IN_ONE_ACTIVITY); publishes the read model it wrote. */
 export async function renewTerm(b: BillingContext, term: Term, previous: Term): Promise<RenewedTerm> {
   const readModel = nextReadModel(b);
-  const renewed = await b.local(`Renew into term ${term.index}: open it, bill term ${previous.index}'s overage with its fee`).renewTerm({
+  const renewed = await b.act(`Renew into term ${term.index}: open it, bill term ${previous.index}'s overage with its fee`).renewTerm({
     term: opening(b, term),
     previous: { index: previous.index, start: previous.start, end: previous.end },
     invoice: { key: `renewal:${b.id}:${term.index}`, issuedAt: Date.now(), planName: b.pricing!.plans[b.s.plan]?.name ?? b.s.plan },

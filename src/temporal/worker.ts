@@ -27,34 +27,29 @@ export async function createBillingWorker(opts: {
 export interface WorkerTuning {
   maxConcurrentWorkflowTaskExecutions: number;
   maxConcurrentActivityTaskExecutions: number;
-  maxConcurrentLocalActivityExecutions: number;
   maxCachedWorkflows: number;
 }
 
 /**
- * A renewal or a sign-up holds its workflow task slot while its local
- * activities (short transactions, one Stripe call) run, so the workflow task
- * slots bound how many run at once; the database pool (20) bounds the useful
- * local activities. Chosen from `npm run bench:renewals` runs (README "Benchmarks").
+ * Workflow task and activity slots as the SDK sets them; the sticky cache
+ * holds a billing day's renewals, which all wake at once (an evicted workflow
+ * replays its whole run before its renewal). See README "Benchmarks".
  */
 export const WORKER_TUNING_DEFAULTS: WorkerTuning = {
   maxConcurrentWorkflowTaskExecutions: 40,
   maxConcurrentActivityTaskExecutions: 100,
-  maxConcurrentLocalActivityExecutions: 100,
   maxCachedWorkflows: 2000,
 };
 
-/** BENCH_WORKER_WFT, _ACT, _LOCAL, _CACHE override the defaults (benchmarks only). */
+/** BENCH_WORKER_WFT, _ACT, _CACHE override the defaults (benchmarks only). */
 export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<WorkerTuning> {
   const pick = (name: string) => (env[name] ? Number(env[name]) : undefined);
   const t: Partial<WorkerTuning> = {};
   const wft = pick('BENCH_WORKER_WFT');
   const act = pick('BENCH_WORKER_ACT');
-  const local = pick('BENCH_WORKER_LOCAL');
   const cache = pick('BENCH_WORKER_CACHE');
   if (wft) t.maxConcurrentWorkflowTaskExecutions = wft;
   if (act) t.maxConcurrentActivityTaskExecutions = act;
-  if (local) t.maxConcurrentLocalActivityExecutions = local;
   if (cache) t.maxCachedWorkflows = cache;
   return t;
 }

@@ -31,7 +31,7 @@ import { judgeTaskFailures, recordsPatch } from '../helpers/upgrade-trail';
 import { historyChain } from '../helpers/workflow-history';
 import { uniqueId } from '../helpers/workspaces';
 import { WorkerProcess } from '../helpers/worker-process';
-import { DRILL_MEMO_KEY, DRILL_PATCH } from './fixtures/build-b-change';
+import { DRILL_MEMO_KEY, DRILL_PATCH, openedTerm } from './fixtures/build-b-change';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 type Build = 'a' | 'b';
@@ -82,15 +82,11 @@ async function drain(w: WorkerProcess): Promise<void> {
 function renewalTrail(events: HistoryEvent[]) {
   const at = events.findIndex((e) => {
     const s = e.activityTaskScheduledEventAttributes;
-    if (s?.activityType?.name === 'openTerm') return (defaultPayloadConverter.fromPayload(s.input!.payloads![0]!) as { termIndex: number }).termIndex === 1;
-    // Since RENEWAL_ONE_TRANSACTION a renewal opens its term in the renewTerm local activity (one per run): its marker.
-    const m = e.markerRecordedEventAttributes;
-    const data = m?.markerName === 'core_local_activity' ? m.details?.data?.payloads?.[0] : undefined;
-    return data ? (defaultPayloadConverter.fromPayload(data) as { activity_type?: string }).activity_type === 'renewTerm' : false;
+    if (!s?.activityType?.name) return false;
+    return openedTerm(s.activityType.name, defaultPayloadConverter.fromPayload(s.input!.payloads![0]!)) === 1;
   });
-  // The task that scheduled it (or ran it, for a local activity): earlier in the same run (event ids restart in every run).
-  const scheduled = events[at]?.activityTaskScheduledEventAttributes ?? events[at]?.markerRecordedEventAttributes;
-  const taskId = Number(scheduled?.workflowTaskCompletedEventId);
+  // The task that scheduled it: earlier in the same run (event ids restart in every run).
+  const taskId = Number(events[at]?.activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId);
   const completedBy = events.slice(0, Math.max(at, 0)).reverse().find((e) => Number(e.eventId) === taskId)?.workflowTaskCompletedEventAttributes?.identity;
   return {
     openedBy: (completedBy?.match(/^build-([ab])\//)?.[1] ?? null) as Build | null,

@@ -16,7 +16,7 @@ export async function blockRenewal(t: BillingTestEnv, reason = 'simulated bad da
   await t.startWorker({
     ...real,
     // The renewal gets part-way (term index advanced, invoice not yet issued) and then fails for good:
-    // at openTerm in the renewals of older histories, at the fused renewTerm since RENEWAL_ONE_TRANSACTION.
+    // at openTerm in the renewals of older histories, at the fused renewTerm since RENEWAL_LEDGER_IN_ONE_ACTIVITY.
     openTerm: async (input) => {
       refuse(input.termIndex);
       return real.openTerm(input);

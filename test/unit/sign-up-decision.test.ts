@@ -22,7 +22,7 @@ const ctx = (over: Partial<SignUpContext> = {}): SignUpContext => ({
   checksText: true,
   current: true,
   invoiceKey: 'signup:ws-1:run-1',
-  local: false,
+  pdfAfterAnswer: false,
   ...over,
 });
 const fresh = (over: Partial<WorkspaceState['request']> = {}, anchorAt?: number) => initialState(request(over), T0, anchorAt);
@@ -51,25 +51,24 @@ describe('decideSignUp', () => {
     ]);
   });
 
-  it('since SIGNUP_LOCAL_ACTIVITIES: the same steps as local activities, and the PDF left for the main loop (after the create is answered)', () => {
+  it('since SIGNUP_PDF_AFTER_ANSWER: the same steps without the PDF, which comes after the phase that answers the create', () => {
     const s = fresh();
-    const d = decideSignUp(s, pricing, ctx({ local: true }));
+    const d = decideSignUp(s, pricing, ctx({ pdfAfterAnswer: true }));
+    if (d.kind !== 'subscribe') throw new Error('expected a subscription');
     expect(kinds(d.steps)).toEqual([
-      'update-state', 'sync', 'attach-payment-method', 'issue-base-invoice', 'charge', 'open-term', 'deliver-in-next-run', 'update-state', 'sync', 'update-state',
+      'update-state', 'sync', 'attach-payment-method', 'issue-base-invoice', 'charge', 'open-term', 'update-state', 'sync', 'update-state',
     ]);
-    const term = currentTerm(s);
-    expect(d.steps).toContainEqual({ kind: 'sync', summary: 'Create workspace read model', local: true });
-    expect(d.steps).toContainEqual({ kind: 'attach-payment-method', paymentMethod: 'pm_card_visa', local: true });
-    expect(d.steps).toContainEqual({ kind: 'issue-base-invoice', term, key: 'signup:ws-1:run-1', local: true });
-    expect(d.steps).toContainEqual({ kind: 'charge', onDecline: { then: 'stop' }, local: true });
-    expect(d.steps).toContainEqual({ kind: 'open-term', term, local: true });
-    expect(d.steps).toContainEqual({ kind: 'sync', summary: 'Workspace created: first term paid', local: true });
+    expect(d.steps.at(-1)).toEqual({ kind: 'update-state', patch: { phase: 'subscribed' } });
+    expect(d.afterAnswer).toEqual([{ kind: 'finalize-invoice' }]);
   });
 
-  it('local activities only in current runs: a run from before SIGNUP_ATTEMPTS renders the PDF itself, as regular activities', () => {
-    const d = decideSignUp(fresh(), pricing, ctx({ current: false, invoiceKey: undefined, local: true }));
-    expect(kinds(d.steps)).toContain('finalize-invoice');
-    expect(d.steps.some((st) => 'local' in st)).toBe(false);
+  it('before SIGNUP_PDF_AFTER_ANSWER, and in runs from before SIGNUP_ATTEMPTS, the PDF is rendered before the answer', () => {
+    for (const over of [{ pdfAfterAnswer: false }, { current: false, invoiceKey: undefined, pdfAfterAnswer: true }]) {
+      const d = decideSignUp(fresh(), pricing, ctx(over));
+      if (d.kind !== 'subscribe') throw new Error('expected a subscription');
+      expect(kinds(d.steps)).toContain('finalize-invoice');
+      expect(d.afterAnswer).toEqual([]);
+    }
   });
 
   it('the invoice is charged before the term opens (rule 2: paid before it exists)', () => {

@@ -24,13 +24,13 @@ describe('renewal steps', () => {
     expect(steps.at(-1)).toEqual({ kind: 'sync', summary: 'Renewed into term 3' });
   });
 
-  it('in one transaction (RENEWAL_ONE_TRANSACTION): adopt (locally), renew the term with its invoice and read model, charge locally, deliver in the next run', () => {
+  it('ledger in one activity (RENEWAL_LEDGER_IN_ONE_ACTIVITY): adopt, renew the term with its invoice and read model, charge, then deliver', () => {
     const s = subscribedState({ termIndex: 2 });
     expect(renewalSteps(s, 3, true)).toEqual([
-      { kind: 'adopt-next-term', target: 3, local: true },
+      { kind: 'adopt-next-term', target: 3 },
       { kind: 'renew-term', term: termOf(s, 3), previous: termOf(s, 2) },
-      { kind: 'charge', onDecline: { then: 'record-unpaid', kind: 'renewal' }, local: true },
-      { kind: 'deliver-in-next-run' },
+      { kind: 'charge', onDecline: { then: 'record-unpaid', kind: 'renewal' } },
+      { kind: 'finalize-invoice' },
     ]);
     expect(kinds(renewalSteps(subscribedState({ termIndex: 3 }), 3, true))[0]).toBe('renew-term');
     const ending = termOf(s, 2);

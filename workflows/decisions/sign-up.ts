@@ -13,9 +13,9 @@ import { currentTerm } from './terms';
  * (invisible until paid, one invoice per attempt, a refusal marked
  * `signup_failed`); `checksText` since SETUP_TEXT_RULE; `invoiceKey`: the
  * attempt's own invoice key (since SIGNUP_ATTEMPTS; older runs used the
- * term's renewal key); `local` since SIGNUP_LOCAL_ACTIVITIES (current runs
- * only): the steps run as local activities in the workflow task that answers
- * the create, and the first invoice's PDF is delivered right after it.
+ * term's renewal key); `pdfAfterAnswer` since SIGNUP_PDF_AFTER_ANSWER
+ * (current runs only): the first invoice's PDF is the last step, after the
+ * phase that answers the create.
  */
 export interface SignUpContext {
   now: number;
@@ -23,14 +23,17 @@ export interface SignUpContext {
   checksText: boolean;
   current: boolean;
   invoiceKey: string | undefined;
-  local: boolean;
+  pdfAfterAnswer: boolean;
 }
 
 export type SignUpDecision =
   /** A request no rule accepts: nothing is written (only visibility tells, in current runs). */
   | { kind: 'refuse'; steps: Steps }
-  /** Pay the first term, then open it; a rejected card or a declined payment stops the plan (signUpRefusedSteps). */
-  | { kind: 'subscribe'; steps: Steps };
+  /**
+   * Pay the first term, then open it; a rejected card or a declined payment stops the plan (signUpRefusedSteps).
+   * `afterAnswer`: run once the create is answered (the first invoice's PDF, since SIGNUP_PDF_AFTER_ANSWER).
+   */
+  | { kind: 'subscribe'; steps: Steps; afterAnswer: Steps };
 
 /** True when an imported anchor is refused (asked before the text rule's patch, which older runs reached only past this check). */
 export function importedAnchorRefused(importedAnchor: number | undefined, now: number): boolean {
@@ -53,27 +56,27 @@ export function decideSignUp(s: WorkspaceState, pricing: PricingConfig, ctx: Sig
     return { kind: 'refuse', steps: [...visible, { kind: 'update-state', patch: { phase: 'setup_failed', setupFailure } }] };
   }
   const term = currentTerm(s);
-  const local = ctx.current && ctx.local;
-  // Marked only when local: the plans of older runs stay as they were.
-  const how = local ? { local: true } : {};
+  const pdfAfterAnswer = ctx.current && ctx.pdfAfterAnswer;
   const paid: Steps = ctx.current
-    ? [{ kind: 'update-state', patch: { status: 'active' } }, { kind: 'sync', summary: 'Workspace created: first term paid', ...how }]
+    ? [{ kind: 'update-state', patch: { status: 'active' } }, { kind: 'sync', summary: 'Workspace created: first term paid' }]
     : [];
+  const deliver: Steps = [{ kind: 'finalize-invoice' }];
   return {
     kind: 'subscribe',
     steps: [
       // The row exists before the payment (the Stripe customer and the invoice refer to it) but is no workspace yet.
       { kind: 'update-state', patch: { planCredits: terms.monthlyCredits, planPriceCents: terms.monthlyPriceCents, ...(ctx.current ? { status: 'signing_up' as const } : {}) } },
-      { kind: 'sync', summary: 'Create workspace read model', ...how },
-      ...(req.paymentMethod ? [{ kind: 'attach-payment-method' as const, paymentMethod: req.paymentMethod, ...how }] : []),
-      { kind: 'issue-base-invoice', term, key: ctx.invoiceKey, ...how },
-      { kind: 'charge', onDecline: { then: 'stop' }, ...how },
-      { kind: 'open-term', term, ...how },
-      // With local activities the PDF waits for the main loop, once the create is answered.
-      local ? { kind: 'deliver-in-next-run' } : { kind: 'finalize-invoice' },
+      { kind: 'sync', summary: 'Create workspace read model' },
+      ...(req.paymentMethod ? [{ kind: 'attach-payment-method' as const, paymentMethod: req.paymentMethod }] : []),
+      { kind: 'issue-base-invoice', term, key: ctx.invoiceKey },
+      { kind: 'charge', onDecline: { then: 'stop' } },
+      { kind: 'open-term', term },
+      ...(pdfAfterAnswer ? [] : deliver),
       ...paid,
+      // The create is answered in the workflow task that sets this phase.
       { kind: 'update-state', patch: { phase: 'subscribed' } },
     ],
+    afterAnswer: pdfAfterAnswer ? deliver : [],
   };
 }
 

@@ -43,29 +43,23 @@ export type OnDecline =
 /** What stopped a plan early, left to its caller: a card was rejected (Stripe's reason), or a charge was declined (its invoice issued). */
 export type Stopped = { rejected: string } | { declined: { invoice: { id: string; number: string }; reason: string } };
 
-/** `local: true` on a step: its activity runs as a local activity (same retries and timeouts, a marker in the history). */
 export type Step =
   /** Renewal: the next term's plan and terms (from the catalog as it is now, behind `RENEWAL_CURRENT_CATALOG`). */
-  | { kind: 'adopt-next-term'; target: number; local?: boolean }
+  | { kind: 'adopt-next-term'; target: number }
   /**
-   * Renewal since RENEWAL_ONE_TRANSACTION, one local activity and one transaction: opens `term` with the plan
+   * Renewal since RENEWAL_LEDGER_IN_ONE_ACTIVITY, one activity and one transaction: opens `term` with the plan
    * in force, reads the overage of `previous`, issues the term's invoice (base fee plus that overage; none when
    * both are 0) and writes the read model.
    */
   | { kind: 'renew-term'; term: Term; previous: Term }
-  /**
-   * The invoice issued is rendered and delivered off the critical path: a renewal's by the next run, first
-   * thing; a sign-up's by the main loop once the create is answered.
-   */
-  | { kind: 'deliver-in-next-run' }
   /** Opens `term` with the plan in force when the step runs (grants its credits). */
-  | { kind: 'open-term'; term: Term; local?: boolean }
+  | { kind: 'open-term'; term: Term }
   | { kind: 'read-overage'; termIndex: number; final: boolean }
   /**
    * The term's in-advance invoice: base fee of `plan` (default: the plan in force when the step runs) plus
    * the overage read of `previous`; none when both are 0. `key` defaults to the term's renewal key.
    */
-  | { kind: 'issue-base-invoice'; term: Term; previous?: Term; plan?: { plan: string; priceCents: number }; key?: string; local?: boolean }
+  | { kind: 'issue-base-invoice'; term: Term; previous?: Term; plan?: { plan: string; priceCents: number }; key?: string }
   /** The final overage invoice of a cancelled subscription; none when no overage was read. */
   | { kind: 'issue-final-invoice'; term: Term }
   /** An upgrade's prorated invoice, keyed by the next sale number. */
@@ -75,7 +69,7 @@ export type Step =
   /** The purchased credits, keyed like the invoice (by `purchaseKey` in runs from before sale numbers). */
   | { kind: 'grant-purchased-credits'; credits: number; purchaseKey: string }
   /** Charges the invoice issued (attempt 1) when it has an amount. */
-  | { kind: 'charge'; onDecline: OnDecline; local?: boolean }
+  | { kind: 'charge'; onDecline: OnDecline }
   | { kind: 'finalize-invoice' }
   | { kind: 'expire-plan-credits'; termIndex: number; key: string }
   /** The upgrade's plan bucket, keyed like its invoice. */
@@ -85,7 +79,7 @@ export type Step =
   /** `onlyIfPatched`: applied only in histories since that patch id. */
   | { kind: 'update-state'; patch: StatePatch; onlyIfPatched?: string }
   /** Attaches a card as the customer's default; a rejected card stops the plan (its caller decides). */
-  | { kind: 'attach-payment-method'; paymentMethod: string; local?: boolean }
+  | { kind: 'attach-payment-method'; paymentMethod: string }
   /** Voids an invoice whose payment failed (it keeps its number). */
   | { kind: 'void-invoice'; invoice: { id: string; number: string }; reason: string }
   /**
@@ -105,6 +99,6 @@ export type Step =
   /** Search attributes and current details only (no read-model write). */
   | { kind: 'publish' }
   /** Writes the read model (and search attributes, current details) labelled `summary`. */
-  | { kind: 'sync'; summary: string; local?: boolean };
+  | { kind: 'sync'; summary: string };
 
 export type Steps = Step[];
