@@ -82,8 +82,9 @@ async function drain(w: WorkerProcess): Promise<void> {
 function renewalTrail(events: HistoryEvent[]) {
   const at = events.findIndex((e) => {
     const s = e.activityTaskScheduledEventAttributes;
-    if (!s?.activityType?.name) return false;
-    return openedTerm(s.activityType.name, defaultPayloadConverter.fromPayload(s.input!.payloads![0]!)) === 1;
+    const arg = s?.input?.payloads?.[0];
+    if (!s?.activityType?.name || !arg) return false;
+    return openedTerm(s.activityType.name, defaultPayloadConverter.fromPayload(arg)) === 1;
   });
   // The task that scheduled it: earlier in the same run (event ids restart in every run).
   const taskId = Number(events[at]?.activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId);
