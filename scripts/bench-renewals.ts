@@ -49,9 +49,8 @@ function request(id: string): CreateWorkspaceRequest {
 
 /**
  * Renewals finished (term opened, invoice issued and paid) and their finish
- * times; with `delivered`, also rendered and delivered (since
- * RENEWAL_ONE_TRANSACTION the PDF is the next run's first step, off the
- * renewal's critical path).
+ * times; with `delivered`, also rendered and delivered (the step's last
+ * activity, after the charge).
  */
 async function renewalsDone(pool: Pool, prefix: string, delivered = false) {
   const { rows } = await pool.query<{ done: Date }>(
