@@ -18,7 +18,8 @@ import { setUp } from './sign-up';
 /** The whole run of the workspace's workflow. */
 export async function run(b: BillingContext): Promise<void> {
   if (b.s.phase !== 'setup') showDetails(b);
-  b.pricing = await b.act('Load the pricing catalog').getPricing();
+  // A run after a renewal starts on the catalog that renewal loaded (handed on with the state).
+  b.pricing ??= await b.act('Load the pricing catalog').getPricing();
   if (b.s.phase === 'setup') {
     let afterAnswer: (() => Promise<void>) | null = null;
     await step(b, async () => void (afterAnswer = await setUp(b)));
@@ -39,7 +40,8 @@ export async function run(b: BillingContext): Promise<void> {
   }
   await condition(allHandlersFinished);
   if (b.s.phase === 'deleted') return;
-  await continueAsNew<(input: WorkspaceBillingInput) => Promise<void>>({ kind: 'continue', state: b.s });
+  const pricing = b.handsOnPricing && b.pricing ? { pricing: b.pricing } : {};
+  await continueAsNew<(input: WorkspaceBillingInput) => Promise<void>>({ kind: 'continue', state: b.s, ...pricing });
 }
 
 /** Waits for the term end, payment outcomes and dunning retries; true when the run should end. */
@@ -70,6 +72,8 @@ async function waitForTermEnd(b: BillingContext): Promise<boolean> {
       // Planned again on every try: a blocked renewal resumes where it stopped.
       const ledgerInOneActivity = patched(RENEWAL_LEDGER_IN_ONE_ACTIVITY);
       await step(b, async () => void (await runSteps(b, termEndSteps(b.s, ending, ledgerInOneActivity))));
+      // Renewed (not ended): the catalog adopt-next-term loaded goes on to the next run, which then loads none.
+      b.handsOnPricing = ledgerInOneActivity && b.s.phase === 'subscribed';
     } finally {
       b.endingTerm = false;
     }

@@ -9,6 +9,7 @@ import { BillingPlan, BillingStatus, BillingTermEnd, BillingWorkspaceId } from '
 import { CodedError } from '../../src/domain/failure-codes';
 import { BillingWorkflows } from '../../src/temporal/billing-client';
 import { BillingTestEnv, DAY } from '../helpers/billing-env';
+import { scheduledActivities } from '../helpers/workflow-history';
 
 let t: BillingTestEnv;
 beforeAll(async () => {
@@ -222,6 +223,13 @@ describe('idempotency', () => {
       termIndex: 2,
     });
     expect(after.scheduledChange).toBeNull();
+    // The run after a renewal starts on the catalog that renewal loaded moments before: it loads none itself.
+    const currentRun = await handle.fetchHistory();
+    expect(scheduledActivities(currentRun.events ?? []).map((a) => a.type)).not.toContain('getPricing');
+    expect(scheduledActivities(firstRun.events ?? []).filter((a) => a.type === 'getPricing').map((a) => a.summary)).toEqual([
+      'Load the pricing catalog',
+      'Load the pricing catalog for the new term',
+    ]);
   }, 180_000);
 });
 
