@@ -413,6 +413,20 @@ export async function storePdf(db: Db, invoiceId: string, pdf: Buffer, shownStat
   ]);
 }
 
+/**
+ * Invoices whose delivered PDF does not show their current status: issued and
+ * not yet rendered, or changed (paid, voided, refunded) since. Normally only
+ * for the moments between a step and its delivery activity; ops look here
+ * when a workflow was terminated or reset between the two (README "Billing rules").
+ */
+export async function invoicesAwaitingDelivery(db: Db, workspaceId: string): Promise<Array<{ id: string; number: string; status: InvoiceStatus }>> {
+  const { rows } = await db.query<{ id: string; number: string; status: InvoiceStatus }>(
+    `SELECT id, number, status FROM invoices WHERE workspace_id = $1 AND pdf_status IS DISTINCT FROM status ORDER BY issued_at, number`,
+    [workspaceId],
+  );
+  return rows;
+}
+
 export async function loadPdf(db: Db, invoiceId: string): Promise<{ pdf: Buffer; status: InvoiceStatus } | null> {
   const { rows } = await db.query<{ pdf: Buffer | null; pdf_status: InvoiceStatus | null }>(
     `SELECT pdf, pdf_status FROM invoices WHERE id = $1`,

@@ -4,7 +4,12 @@
 // and changes nothing; a refusal leaves nothing half done.
 import { describe, expect, it } from 'vitest';
 import { createRenewalActivities } from '../../activities/renewal';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { loadPricing } from '../../src/config/pricing';
+import { finalizeInvoice } from '../../src/invoices/finalize';
+import { invoicesAwaitingDelivery } from '../../src/invoices/store';
 import { overageUsed } from '../../src/ledger/balances';
 import { checkAndDebit } from '../../src/ledger/check-and-debit';
 import type { RenewTermInput } from '../../src/ledger/renewal';
@@ -60,6 +65,19 @@ describe('renewTerm: the renewal in one transaction', () => {
     expect(await runActivity(acts.renewTerm, input)).toEqual(first);
     expect(await rowsOf(id)).toEqual({ invoices: 1, grants: 1, term_index: 1, sync_version: 7, rm_term: 1 }); // term 0 granted 0 credits
     await expectLedgerConsistent(pool, id);
+  });
+
+  it('the invoice is found awaiting delivery until its PDF is rendered and delivered (what ops query after a workflow was reset in between)', async () => {
+    const { id, input } = await renewingWorkspace(2096);
+    const { invoice } = await runActivity(acts.renewTerm, input);
+    expect(await invoicesAwaitingDelivery(pool, id)).toEqual([{ id: invoice!.id, number: invoice!.number, status: 'open' }]);
+    const outboxDir = mkdtempSync(path.join(os.tmpdir(), 'renew-term-outbox-'));
+    try {
+      await finalizeInvoice(pool, { outboxDir, publicBaseUrl: 'http://127.0.0.1:3000' }, invoice!.id);
+    } finally {
+      rmSync(outboxDir, { recursive: true, force: true });
+    }
+    expect(await invoicesAwaitingDelivery(pool, id)).toEqual([]);
   });
 
   it('nothing to bill (no fee, no overage): the term opens without an invoice', async () => {
