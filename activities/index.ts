@@ -6,6 +6,7 @@ import type { InvoiceSeller } from '../src/domain/invoice';
 import type { PricingConfig } from '../src/domain/pricing';
 import { createInvoiceActivities } from './invoices';
 import { createLedgerActivities } from './ledger';
+import { createRenewalActivities } from './renewal';
 import { createWorkspaceActivities } from './workspace';
 
 export interface ActivityDeps {
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createWorkspaceActivities({ pool: deps.pool, pricing: deps.pricing }),
     ...createLedgerActivities({ pool: deps.pool, pricing }),
+    ...createRenewalActivities({ pool: deps.pool, pricing, seller: deps.seller }),
     ...createInvoiceActivities({
       pool: deps.pool,
       pricing,

@@ -16,7 +16,7 @@ import type { OnDecline, Step, Steps } from './decisions/steps';
 import { charge, finalize, nextSaleKey, recordUnpaid, voidUnpaid } from './charges';
 import { runPaymentStep, type PaymentOutcomes, type PaymentStep } from './payment-steps';
 import { publish, sync } from './read-model';
-import { issueBaseInvoice, openTerm } from './term-activities';
+import { issueBaseInvoice, openTerm, renewTerm } from './term-activities';
 import { failure } from './workflow-failures';
 
 /** What the steps run so far learned. */
@@ -34,8 +34,9 @@ export interface Carried extends PaymentOutcomes {
  * retries it from a new plan), and so does an outcome the plan leaves to its
  * caller (`stopped`).
  */
-export async function runSteps(b: BillingContext, steps: Steps): Promise<Carried> {
-  const carried: Carried = { overage: 0, invoice: null, saleKey: null, legacyKey: null, balance: null, settled: null, stopped: null };
+export async function runSteps(b: BillingContext, steps: Steps, from?: Carried): Promise<Carried> {
+  // `from`: what an earlier plan learned (the sign-up's invoice, delivered after the create is answered).
+  const carried: Carried = { ...(from ?? { overage: 0, invoice: null, saleKey: null, legacyKey: null, balance: null, settled: null }), stopped: null };
   for (const s of steps) {
     await runStep(b, s, carried);
     if (carried.stopped) break;
@@ -49,6 +50,12 @@ async function runStep(b: BillingContext, step: Step, c: Carried): Promise<void>
       return adoptNextTerm(b, step.target);
     case 'open-term':
       return openTerm(b, step.term);
+    case 'renew-term': {
+      const r = await renewTerm(b, step.term, step.previous);
+      c.overage = r.overage;
+      c.invoice = r.invoice;
+      return;
+    }
     case 'read-overage': {
       const summary = step.final ? `Read overage of final term ${step.termIndex}` : `Read overage of term ${step.termIndex}`;
       c.overage = await b.act(summary).overageUsed({ workspaceId: b.id, termIndex: step.termIndex });

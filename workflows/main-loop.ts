@@ -2,7 +2,8 @@
 // of retention), payment outcomes and dunning retries, each handled as a
 // step; the run ends by continuing-as-new (one term per run) or when the
 // workspace is deleted.
-import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
+import { RENEWAL_LEDGER_IN_ONE_ACTIVITY } from './patches';
 import type { Phase, WorkspaceBillingInput } from './state';
 import type { BillingContext } from './billing-context';
 import { step } from './execution';
@@ -17,14 +18,18 @@ import { setUp } from './sign-up';
 /** The whole run of the workspace's workflow. */
 export async function run(b: BillingContext): Promise<void> {
   if (b.s.phase !== 'setup') showDetails(b);
-  b.pricing = await b.act('Load the pricing catalog').getPricing();
+  // A run after a renewal starts on the catalog that renewal loaded (handed on with the state).
+  b.pricing ??= await b.act('Load the pricing catalog').getPricing();
   if (b.s.phase === 'setup') {
-    await step(b, () => setUp(b));
+    let afterAnswer: (() => Promise<void>) | null = null;
+    await step(b, async () => void (afterAnswer = await setUp(b)));
     if ((b.s.phase as Phase) === 'setup_failed') {
       // Let the create update that is waiting report the failure.
       await condition(allHandlersFinished);
       return;
     }
+    // The first invoice's PDF, scheduled in the workflow task that answers the create.
+    if (afterAnswer) await step(b, afterAnswer);
   }
   publish(b);
   while (b.s.phase !== 'deleted') {
@@ -35,7 +40,8 @@ export async function run(b: BillingContext): Promise<void> {
   }
   await condition(allHandlersFinished);
   if (b.s.phase === 'deleted') return;
-  await continueAsNew<(input: WorkspaceBillingInput) => Promise<void>>({ kind: 'continue', state: b.s });
+  const pricing = b.handsOnPricing && b.pricing ? { pricing: b.pricing } : {};
+  await continueAsNew<(input: WorkspaceBillingInput) => Promise<void>>({ kind: 'continue', state: b.s, ...pricing });
 }
 
 /** Waits for the term end, payment outcomes and dunning retries; true when the run should end. */
@@ -64,7 +70,10 @@ async function waitForTermEnd(b: BillingContext): Promise<boolean> {
     b.endingTerm = true;
     try {
       // Planned again on every try: a blocked renewal resumes where it stopped.
-      await step(b, async () => void (await runSteps(b, termEndSteps(b.s, ending))));
+      const ledgerInOneActivity = patched(RENEWAL_LEDGER_IN_ONE_ACTIVITY);
+      await step(b, async () => void (await runSteps(b, termEndSteps(b.s, ending, ledgerInOneActivity))));
+      // Renewed (not ended): the catalog adopt-next-term loaded goes on to the next run, which then loads none.
+      b.handsOnPricing = ledgerInOneActivity && b.s.phase === 'subscribed';
     } finally {
       b.endingTerm = false;
     }

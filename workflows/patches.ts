@@ -23,5 +23,14 @@ export const BLOCKED_VISIBLE = 'billing-blocked-search-attribute';
 export const RETRY_BLOCKED_ON_REQUEST = 'retry-blocked-step-on-request';
 /** Upgrades and purchases keyed by a per-workspace sale number, not by the client's key. */
 export const SALE_NUMBERED_KEYS = 'sale-numbered-keys';
+/**
+ * Renewal: the term opened, the ending term's overage read, the invoice issued
+ * and the read model written by one activity in one transaction (renewTerm),
+ * then the charge, then the PDF rendered and delivered; every step a regular
+ * activity.
+ */
+export const RENEWAL_LEDGER_IN_ONE_ACTIVITY = 'renewal-ledger-in-one-activity';
+/** Sign-up: the create is answered once the first term is paid and open; the first invoice's PDF is rendered and delivered after that answer. */
+export const SIGNUP_PDF_AFTER_ANSWER = 'signup-pdf-after-answer';
 /** Choosing the current plan again answers what happened: `withdrawn` (a scheduled change dropped) or `unchanged`. */
 export const PLAN_CHANGE_SAYS_WITHDRAWN = 'plan-change-says-withdrawn';

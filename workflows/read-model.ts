@@ -9,11 +9,14 @@ import { iso, day } from './format';
 import type { BillingContext } from './billing-context';
 
 export async function sync(b: BillingContext, summary: string): Promise<void> {
-  // Increasing, and never below the workflow clock, so it also beats rows an
-  // older run or an earlier workflow of this id wrote: the read model keeps the newest.
-  b.s.syncVersion = Math.max((b.s.syncVersion ?? 0) + 1, Date.now());
-  await b.act(summary).syncWorkspace({ ...b.snapshot(), syncVersion: b.s.syncVersion });
+  await b.act(summary).syncWorkspace(nextReadModel(b));
   publish(b);
+}
+
+/** The snapshot to write next, with its version: increasing, and never below the workflow clock, so it also beats rows an older run or an earlier workflow of this id wrote (the read model keeps the newest). */
+export function nextReadModel(b: BillingContext): ReturnType<BillingContext['snapshot']> & { syncVersion: number } {
+  b.s.syncVersion = Math.max((b.s.syncVersion ?? 0) + 1, Date.now());
+  return { ...b.snapshot(), syncVersion: b.s.syncVersion };
 }
 
 /** Search attributes and the UI's current details: how ops find and read the account. */

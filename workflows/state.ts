@@ -1,7 +1,7 @@
 // The workflow state a run hands to the next through continue-as-new, how a
 // new workspace's state starts, and how a state written by older code is
 // brought to the current shape (migrateState).
-import type { EnterpriseTerms } from '../src/domain/pricing';
+import type { EnterpriseTerms, PricingConfig } from '../src/domain/pricing';
 import { termContaining } from '../src/domain/terms';
 import type { CreateWorkspaceRequest, OnDemandSettings, WorkspaceStatus } from '../src/domain/workspace';
 import type { AccountGlance } from './account-glance';
@@ -80,7 +80,12 @@ export type WorkspaceBillingInput =
    * day. Absent, the subscription starts now.
    */
   | { kind: 'create'; request: CreateWorkspaceRequest; anchorAt?: number }
-  | { kind: 'continue'; state: WorkspaceState };
+  /**
+   * `pricing`: the catalog the ending run's renewal loaded moments before
+   * (since RENEWAL_LEDGER_IN_ONE_ACTIVITY); the run starts on it instead of
+   * loading it again. Absent, the run loads the catalog first.
+   */
+  | { kind: 'continue'; state: WorkspaceState; pricing?: PricingConfig };
 
 export function initialState(request: CreateWorkspaceRequest, now: number, anchorAt?: number): WorkspaceState {
   const imported = anchorAt !== undefined && Number.isSafeInteger(anchorAt) && anchorAt <= now;

@@ -159,8 +159,44 @@ export async function issueInvoice(
 ): Promise<InvoiceSummary> {
   const existing = await findRowByKey(pool, input.key);
   if (existing) return sameRequest(existing, input);
+  try {
+    const issued = await inTransaction(pool, (tx) => issueNew(tx, pricing, seller, input));
+    // Counted here, where a new number was committed: a repeated call returns the stored invoice above.
+    invoicesIssued.inc({ kind: input.kind });
+    return issued;
+  } catch (err) {
+    if (!(err instanceof KeyAlreadyIssued)) throw err;
+    const winner = await findRowByKey(pool, input.key);
+    if (!winner) throw new Error(`invoice ${input.key} vanished after a concurrent issue`, { cause: err });
+    return sameRequest(winner, input);
+  }
+}
 
-  const { rows: wsRows } = await pool.query<{
+/**
+ * issueInvoice inside a transaction the caller holds (the fused renewal):
+ * the stored invoice for the key, or a new one (`issued`: count it once the
+ * caller committed). A concurrent issuer of the same key makes it throw: the
+ * caller's transaction must roll back (its number with it) and be retried.
+ */
+export async function issueInvoiceIn(
+  tx: PoolClient,
+  pricing: PricingConfig,
+  seller: InvoiceSeller,
+  input: IssueInvoiceInput,
+): Promise<{ invoice: InvoiceSummary; issued: boolean }> {
+  const existing = await findRowByKey(tx, input.key);
+  if (existing) return { invoice: sameRequest(existing, input), issued: false };
+  try {
+    return { invoice: await issueNew(tx, pricing, seller, input), issued: true };
+  } catch (err) {
+    if (err instanceof KeyAlreadyIssued) throw new Error(`invoice ${input.key} was issued concurrently: retry`, { cause: err });
+    throw err;
+  }
+}
+
+/** Computes, numbers and stores a new invoice in `tx`; KeyAlreadyIssued when a concurrent issuer stored the key first. */
+async function issueNew(tx: PoolClient, pricing: PricingConfig, seller: InvoiceSeller, input: IssueInvoiceInput): Promise<InvoiceSummary> {
+  const { rows: wsRows } = await tx.query<{
     name: string;
     billing_email: string;
     billing_address: BillingAddress;
@@ -185,75 +221,63 @@ export async function issueInvoice(
   const customer = { name: ws.name, billingEmail: ws.billing_email, billingAddress: ws.billing_address };
   const year = invoiceYear(input.issuedAt);
 
-  try {
-    const issued = await inTransaction(pool, async (tx) => {
-      const carried = await lockInvoicesToCarry(tx, input.workspaceId);
-      const amounts = amountsWith(carried);
-      const plan = planOf(amounts);
-      // The year's counter row stays locked until commit: issuers of one year take turns,
-      // and a rollback returns the number, so the sequence has no gaps.
-      const { rows: seqRows } = await tx.query<{ last_number: number }>(
-        `INSERT INTO invoice_number_counters (year, last_number) VALUES ($1, 1)
-         ON CONFLICT (year) DO UPDATE SET last_number = invoice_number_counters.last_number + 1
-         RETURNING last_number`,
-        [year],
-      );
-      const sequence = seqRows[0]!.last_number;
-      if (sequence > MAX_INVOICES_PER_YEAR) throw new Error(`invoice numbers for ${year} are exhausted`);
-      const { rows } = await tx.query<InvoiceRow>(
-        `INSERT INTO invoices (number, business_key, workspace_id, kind, period_start, period_end, plan, plan_name,
-           plan_price_cents, customer, seller, subtotal_cents, tax_name, tax_rate_bps, tax_cents, total_cents, issued_at,
-           content_fingerprint, status, paid_at, carried_forward_cents)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-           $15, $16, $17, $18,
-           -- nothing due: settled as issued, never charged
-           CASE WHEN $16::bigint = 0 THEN 'paid' ELSE 'open' END, CASE WHEN $16::bigint = 0 THEN $17::timestamptz END, $19)
-         ON CONFLICT (business_key) DO NOTHING
-         RETURNING ${INVOICE_COLUMNS}`,
-        [
-          formatInvoiceNumber(year, sequence),
-          input.key,
-          input.workspaceId,
-          input.kind,
-          new Date(input.periodStart),
-          new Date(input.periodEnd),
-          plan.id,
-          plan.name,
-          plan.priceCents,
-          JSON.stringify(customer),
-          JSON.stringify(seller),
-          amounts.subtotalCents,
-          amounts.tax.name,
-          amounts.tax.rateBps,
-          amounts.tax.amountCents,
-          amounts.totalCents,
-          new Date(input.issuedAt),
-          invoiceFingerprint(input),
-          amounts.carriedForwardCents,
-        ],
-      );
-      const row = rows[0];
-      if (!row) throw new KeyAlreadyIssued();
-      await markCarriedInto(tx, carried, row);
-      for (const [position, l] of amounts.lines.entries()) {
-        await tx.query(
-          `INSERT INTO invoice_lines (invoice_id, position, kind, description, quantity, unit_amount_cents, amount_cents,
-             period_start, period_end)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [row.id, position, l.kind, l.description, l.quantity, l.unitAmountCents, l.amountCents, new Date(l.periodStart), new Date(l.periodEnd)],
-        );
-      }
-      return summaryOf(row);
-    });
-    // Counted here, where a new number was committed: a repeated call returns the stored invoice above.
-    invoicesIssued.inc({ kind: input.kind });
-    return issued;
-  } catch (err) {
-    if (!(err instanceof KeyAlreadyIssued)) throw err;
-    const winner = await findRowByKey(pool, input.key);
-    if (!winner) throw new Error(`invoice ${input.key} vanished after a concurrent issue`, { cause: err });
-    return sameRequest(winner, input);
+  const carried = await lockInvoicesToCarry(tx, input.workspaceId);
+  const amounts = amountsWith(carried);
+  const plan = planOf(amounts);
+  // The year's counter row stays locked until commit: issuers of one year take turns,
+  // and a rollback returns the number, so the sequence has no gaps.
+  const { rows: seqRows } = await tx.query<{ last_number: number }>(
+    `INSERT INTO invoice_number_counters (year, last_number) VALUES ($1, 1)
+     ON CONFLICT (year) DO UPDATE SET last_number = invoice_number_counters.last_number + 1
+     RETURNING last_number`,
+    [year],
+  );
+  const sequence = seqRows[0]!.last_number;
+  if (sequence > MAX_INVOICES_PER_YEAR) throw new Error(`invoice numbers for ${year} are exhausted`);
+  const { rows } = await tx.query<InvoiceRow>(
+    `INSERT INTO invoices (number, business_key, workspace_id, kind, period_start, period_end, plan, plan_name,
+       plan_price_cents, customer, seller, subtotal_cents, tax_name, tax_rate_bps, tax_cents, total_cents, issued_at,
+       content_fingerprint, status, paid_at, carried_forward_cents)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+       $15, $16, $17, $18,
+       -- nothing due: settled as issued, never charged
+       CASE WHEN $16::bigint = 0 THEN 'paid' ELSE 'open' END, CASE WHEN $16::bigint = 0 THEN $17::timestamptz END, $19)
+     ON CONFLICT (business_key) DO NOTHING
+     RETURNING ${INVOICE_COLUMNS}`,
+    [
+      formatInvoiceNumber(year, sequence),
+      input.key,
+      input.workspaceId,
+      input.kind,
+      new Date(input.periodStart),
+      new Date(input.periodEnd),
+      plan.id,
+      plan.name,
+      plan.priceCents,
+      JSON.stringify(customer),
+      JSON.stringify(seller),
+      amounts.subtotalCents,
+      amounts.tax.name,
+      amounts.tax.rateBps,
+      amounts.tax.amountCents,
+      amounts.totalCents,
+      new Date(input.issuedAt),
+      invoiceFingerprint(input),
+      amounts.carriedForwardCents,
+    ],
+  );
+  const row = rows[0];
+  if (!row) throw new KeyAlreadyIssued();
+  await markCarriedInto(tx, carried, row);
+  for (const [position, l] of amounts.lines.entries()) {
+    await tx.query(
+      `INSERT INTO invoice_lines (invoice_id, position, kind, description, quantity, unit_amount_cents, amount_cents,
+         period_start, period_end)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [row.id, position, l.kind, l.description, l.quantity, l.unitAmountCents, l.amountCents, new Date(l.periodStart), new Date(l.periodEnd)],
+    );
   }
+  return summaryOf(row);
 }
 
 export const getInvoice = (db: Db, id: string) => invoiceWhere(db, 'id', id);
@@ -387,6 +411,20 @@ export async function storePdf(db: Db, invoiceId: string, pdf: Buffer, shownStat
     pdf,
     shownStatus,
   ]);
+}
+
+/**
+ * Invoices whose delivered PDF does not show their current status: issued and
+ * not yet rendered, or changed (paid, voided, refunded) since. Normally only
+ * for the moments between a step and its delivery activity; ops look here
+ * when a workflow was terminated or reset between the two (README "Billing rules").
+ */
+export async function invoicesAwaitingDelivery(db: Db, workspaceId: string): Promise<Array<{ id: string; number: string; status: InvoiceStatus }>> {
+  const { rows } = await db.query<{ id: string; number: string; status: InvoiceStatus }>(
+    `SELECT id, number, status FROM invoices WHERE workspace_id = $1 AND pdf_status IS DISTINCT FROM status ORDER BY issued_at, number`,
+    [workspaceId],
+  );
+  return rows;
 }
 
 export async function loadPdf(db: Db, invoiceId: string): Promise<{ pdf: Buffer; status: InvoiceStatus } | null> {

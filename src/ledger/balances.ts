@@ -1,6 +1,9 @@
 // Balance reads for the workflow and the API (they take no lock: a read
 // never waits for the hot path).
-import type { Pool } from '../db/pool';
+import type { Pool, PoolClient } from '../db/pool';
+
+/** A pool, or a client inside a transaction (the fused renewal reads in its transaction). */
+type Db = Pool | PoolClient;
 import { LedgerError } from './errors';
 
 export interface Balances {
@@ -31,7 +34,7 @@ export interface BalanceAfter {
 }
 
 /** The balance row as it is now; null before the first term opens. */
-export async function balanceAfter(pool: Pool, workspaceId: string): Promise<BalanceAfter | null> {
+export async function balanceAfter(pool: Db, workspaceId: string): Promise<BalanceAfter | null> {
   const { rows } = await pool.query<{ term_index: number; plan_balance: number; purchased_balance: number; overage_used: number }>(
     `SELECT term_index, plan_balance, purchased_balance, overage_used FROM credit_balances WHERE workspace_id = $1`,
     [workspaceId],
@@ -40,7 +43,7 @@ export async function balanceAfter(pool: Pool, workspaceId: string): Promise<Bal
   return r ? { termIndex: r.term_index, plan: r.plan_balance, purchased: r.purchased_balance, overageUsed: r.overage_used } : null;
 }
 
-async function termBucketTotal(pool: Pool, workspaceId: string, termIndex: number, bucket: 'overage' | 'shortfall') {
+async function termBucketTotal(pool: Db, workspaceId: string, termIndex: number, bucket: 'overage' | 'shortfall') {
   const { rows } = await pool.query<{ used: number }>(
     `SELECT coalesce(-sum(amount), 0)::int8 AS used FROM credit_ledger
      WHERE workspace_id = $1 AND bucket = $2 AND term_index = $3`,
@@ -50,7 +53,7 @@ async function termBucketTotal(pool: Pool, workspaceId: string, termIndex: numbe
 }
 
 /** Billable on-demand credits consumed in a term (invoiced with the next term's renewal). */
-export function overageUsed(pool: Pool, { workspaceId, termIndex }: { workspaceId: string; termIndex: number }): Promise<number> {
+export function overageUsed(pool: Db, { workspaceId, termIndex }: { workspaceId: string; termIndex: number }): Promise<number> {
   return termBucketTotal(pool, workspaceId, termIndex, 'overage');
 }
 

@@ -16,25 +16,34 @@ async function applyOnce<I extends { workspaceId: string }, R extends object>(
   input: I,
   apply: (client: PoolClient, balance: BalanceRow | null) => Promise<R>,
 ): Promise<R & Applied> {
-  return inTransaction(pool, async (client) => {
-    const balance = await lockBalanceRow(client, input.workspaceId);
-    const prior = await client.query<{ kind: string; result: R }>(
-      `SELECT kind, result FROM ledger_operations WHERE workspace_id = $1 AND key = $2`,
-      [input.workspaceId, key],
-    );
-    if (prior.rows[0]) {
-      if (prior.rows[0].kind !== kind) {
-        throw new LedgerError('key_conflict', `key '${key}' was already used by a ${prior.rows[0].kind} operation`);
-      }
-      return { ...prior.rows[0].result, alreadyApplied: true };
+  return inTransaction(pool, (client) => applyOnceIn(client, kind, key, input, apply));
+}
+
+/** applyOnce inside a transaction the caller holds (a fused renewal does more in it). */
+async function applyOnceIn<I extends { workspaceId: string }, R extends object>(
+  client: PoolClient,
+  kind: string,
+  key: string,
+  input: I,
+  apply: (client: PoolClient, balance: BalanceRow | null) => Promise<R>,
+): Promise<R & Applied> {
+  const balance = await lockBalanceRow(client, input.workspaceId);
+  const prior = await client.query<{ kind: string; result: R }>(
+    `SELECT kind, result FROM ledger_operations WHERE workspace_id = $1 AND key = $2`,
+    [input.workspaceId, key],
+  );
+  if (prior.rows[0]) {
+    if (prior.rows[0].kind !== kind) {
+      throw new LedgerError('key_conflict', `key '${key}' was already used by a ${prior.rows[0].kind} operation`);
     }
-    const result = await apply(client, balance);
-    await client.query(
-      `INSERT INTO ledger_operations (workspace_id, key, kind, input, result) VALUES ($1, $2, $3, $4, $5)`,
-      [input.workspaceId, key, kind, JSON.stringify(input), JSON.stringify(result)],
-    );
-    return { ...result, alreadyApplied: false };
-  });
+    return { ...prior.rows[0].result, alreadyApplied: true };
+  }
+  const result = await apply(client, balance);
+  await client.query(
+    `INSERT INTO ledger_operations (workspace_id, key, kind, input, result) VALUES ($1, $2, $3, $4, $5)`,
+    [input.workspaceId, key, kind, JSON.stringify(input), JSON.stringify(result)],
+  );
+  return { ...result, alreadyApplied: false };
 }
 
 function requireCount(name: string, value: number, min = 0): void {
@@ -62,7 +71,12 @@ export const termOpenKey = (workspaceId: string, termIndex: number) => `term-ope
  * notification flags reset, and the read model gets the new term and plan.
  * Debits committed before it land in the old term, later ones in the new.
  */
-export async function openTerm(pool: Pool, input: OpenTermInput): Promise<{ expired: number; granted: number } & Applied> {
+export function openTerm(pool: Pool, input: OpenTermInput): Promise<{ expired: number; granted: number } & Applied> {
+  return inTransaction(pool, (client) => openTermIn(client, input));
+}
+
+/** openTerm inside a transaction the caller holds (the fused renewal, src/ledger/renewal.ts). */
+export async function openTermIn(client: PoolClient, input: OpenTermInput): Promise<{ expired: number; granted: number } & Applied> {
   const { workspaceId, termIndex, termStart, termEnd, plan, planCredits, planPriceCents } = input;
   requireCount('termIndex', termIndex);
   requireCount('planCredits', planCredits);
@@ -70,7 +84,7 @@ export async function openTerm(pool: Pool, input: OpenTermInput): Promise<{ expi
   if (!Number.isSafeInteger(termStart) || !Number.isSafeInteger(termEnd) || termEnd <= termStart) {
     throw new LedgerError('invalid_input', `term [${termStart}, ${termEnd}) is not a valid range of epoch milliseconds`);
   }
-  return applyOnce(pool, 'term_open', termOpenKey(workspaceId, termIndex), input, async (client, balance) => {
+  return applyOnceIn(client, 'term_open', termOpenKey(workspaceId, termIndex), input, async (client, balance) => {
     if (balance && termIndex <= balance.termIndex) {
       throw new LedgerError('term_mismatch', `cannot open term ${termIndex}: term ${balance.termIndex} is already open`);
     }

@@ -31,7 +31,7 @@ import { judgeTaskFailures, recordsPatch } from '../helpers/upgrade-trail';
 import { historyChain } from '../helpers/workflow-history';
 import { uniqueId } from '../helpers/workspaces';
 import { WorkerProcess } from '../helpers/worker-process';
-import { DRILL_MEMO_KEY, DRILL_PATCH } from './fixtures/build-b-change';
+import { DRILL_MEMO_KEY, DRILL_PATCH, openedTerm } from './fixtures/build-b-change';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 type Build = 'a' | 'b';
@@ -82,9 +82,9 @@ async function drain(w: WorkerProcess): Promise<void> {
 function renewalTrail(events: HistoryEvent[]) {
   const at = events.findIndex((e) => {
     const s = e.activityTaskScheduledEventAttributes;
-    if (s?.activityType?.name !== 'openTerm') return false;
-    const input = defaultPayloadConverter.fromPayload(s.input!.payloads![0]!) as { termIndex: number };
-    return input.termIndex === 1;
+    const arg = s?.input?.payloads?.[0];
+    if (!s?.activityType?.name || !arg) return false;
+    return openedTerm(s.activityType.name, defaultPayloadConverter.fromPayload(arg)) === 1;
   });
   // The task that scheduled it: earlier in the same run (event ids restart in every run).
   const taskId = Number(events[at]?.activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId);

@@ -8,15 +8,22 @@ export async function blockRenewal(t: BillingTestEnv, reason = 'simulated bad da
   const real = t.realActivities();
   let blocking = true;
   let refusals = 0;
+  const refuse = (index: number) => {
+    if (index !== termIndex || !blocking) return;
+    refusals += 1;
+    throw ApplicationFailure.nonRetryable(reason, 'term_mismatch');
+  };
   await t.startWorker({
     ...real,
-    // The renewal gets part-way (term index advanced, invoice not yet issued) and then fails for good.
+    // The renewal gets part-way (term index advanced, invoice not yet issued) and then fails for good:
+    // at openTerm in the renewals of older histories, at the fused renewTerm since RENEWAL_LEDGER_IN_ONE_ACTIVITY.
     openTerm: async (input) => {
-      if (input.termIndex === termIndex && blocking) {
-        refusals += 1;
-        throw ApplicationFailure.nonRetryable(reason, 'term_mismatch');
-      }
+      refuse(input.termIndex);
       return real.openTerm(input);
+    },
+    renewTerm: async (input) => {
+      refuse(input.term.termIndex);
+      return real.renewTerm(input);
     },
   });
   return {

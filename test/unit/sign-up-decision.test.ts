@@ -22,6 +22,7 @@ const ctx = (over: Partial<SignUpContext> = {}): SignUpContext => ({
   checksText: true,
   current: true,
   invoiceKey: 'signup:ws-1:run-1',
+  pdfAfterAnswer: false,
   ...over,
 });
 const fresh = (over: Partial<WorkspaceState['request']> = {}, anchorAt?: number) => initialState(request(over), T0, anchorAt);
@@ -48,6 +49,26 @@ describe('decideSignUp', () => {
       { kind: 'sync', summary: 'Workspace created: first term paid' },
       { kind: 'update-state', patch: { phase: 'subscribed' } },
     ]);
+  });
+
+  it('since SIGNUP_PDF_AFTER_ANSWER: the same steps without the PDF, which comes after the phase that answers the create', () => {
+    const s = fresh();
+    const d = decideSignUp(s, pricing, ctx({ pdfAfterAnswer: true }));
+    if (d.kind !== 'subscribe') throw new Error('expected a subscription');
+    expect(kinds(d.steps)).toEqual([
+      'update-state', 'sync', 'attach-payment-method', 'issue-base-invoice', 'charge', 'open-term', 'update-state', 'sync', 'update-state',
+    ]);
+    expect(d.steps.at(-1)).toEqual({ kind: 'update-state', patch: { phase: 'subscribed' } });
+    expect(d.afterAnswer).toEqual([{ kind: 'finalize-invoice' }]);
+  });
+
+  it('before SIGNUP_PDF_AFTER_ANSWER, and in runs from before SIGNUP_ATTEMPTS, the PDF is rendered before the answer', () => {
+    for (const over of [{ pdfAfterAnswer: false }, { current: false, invoiceKey: undefined, pdfAfterAnswer: true }]) {
+      const d = decideSignUp(fresh(), pricing, ctx(over));
+      if (d.kind !== 'subscribe') throw new Error('expected a subscription');
+      expect(kinds(d.steps)).toContain('finalize-invoice');
+      expect(d.afterAnswer).toEqual([]);
+    }
   });
 
   it('the invoice is charged before the term opens (rule 2: paid before it exists)', () => {

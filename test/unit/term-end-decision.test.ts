@@ -24,6 +24,20 @@ describe('renewal steps', () => {
     expect(steps.at(-1)).toEqual({ kind: 'sync', summary: 'Renewed into term 3' });
   });
 
+  it('ledger in one activity (RENEWAL_LEDGER_IN_ONE_ACTIVITY): adopt, renew the term with its invoice and read model, charge, then deliver', () => {
+    const s = subscribedState({ termIndex: 2 });
+    expect(renewalSteps(s, 3, true)).toEqual([
+      { kind: 'adopt-next-term', target: 3 },
+      { kind: 'renew-term', term: termOf(s, 3), previous: termOf(s, 2) },
+      { kind: 'charge', onDecline: { then: 'record-unpaid', kind: 'renewal' } },
+      { kind: 'finalize-invoice' },
+    ]);
+    expect(kinds(renewalSteps(subscribedState({ termIndex: 3 }), 3, true))[0]).toBe('renew-term');
+    const ending = termOf(s, 2);
+    expect(termEndSteps(s, ending, true)).toEqual(renewalSteps(s, 3, true));
+    expect(termEndSteps({ ...s, cancelAt: ending.end }, ending, true)).toEqual(endOfSubscriptionSteps({ ...s, cancelAt: ending.end }));
+  });
+
   it('a retry after a failure part-way does not adopt the next term again (it is in force)', () => {
     expect(kinds(renewalSteps(subscribedState({ termIndex: 3 }), 3))[0]).toBe('open-term');
   });

@@ -9,6 +9,7 @@ import { BillingPlan, BillingStatus, BillingTermEnd, BillingWorkspaceId } from '
 import { CodedError } from '../../src/domain/failure-codes';
 import { BillingWorkflows } from '../../src/temporal/billing-client';
 import { BillingTestEnv, DAY } from '../helpers/billing-env';
+import { scheduledActivities } from '../helpers/workflow-history';
 
 let t: BillingTestEnv;
 beforeAll(async () => {
@@ -149,7 +150,7 @@ describe('idempotency', () => {
           crashed.add(name);
           throw new Error(`simulated crash after ${name} committed`);
         }
-        if (name === 'openTerm' && !stopRequested) {
+        if (name === 'renewTerm' && !stopRequested) {
           stopRequested = true; // then the worker goes away between activities
           setImmediate(() => void t.stopWorker());
         }
@@ -157,8 +158,7 @@ describe('idempotency', () => {
       }) as BillingActivities[K];
     const crashing: BillingActivities = {
       ...real,
-      openTerm: crashOnce('openTerm'),
-      issueInvoice: crashOnce('issueInvoice'),
+      renewTerm: crashOnce('renewTerm'),
       chargeInvoice: crashOnce('chargeInvoice'),
       finalizeInvoice: crashOnce('finalizeInvoice'),
     };
@@ -168,14 +168,14 @@ describe('idempotency', () => {
     // The test server does not move time while a workflow task waits for a
     // worker, so the clock runs on in the background while we swap workers.
     const sleeping = t.sleepUntil(workspace.termEnd + 60_000);
-    // Wait for the renewal to reach openTerm (no fixed budget: a loaded CI machine is slow to get there).
+    // Wait for the renewal to reach renewTerm (no fixed budget: a loaded CI machine is slow to get there).
     await vi.waitFor(() => expect(stopRequested).toBe(true), { timeout: 120_000, interval: 50 });
     await t.startWorker(crashing); // a new worker picks the renewal up where it stopped
     await sleeping;
     await t.waitFor(id, (x) => x.workspace.termIndex === 1, 'renewal');
     await t.env.sleep(DAY);
 
-    expect([...crashed].sort()).toEqual(['chargeInvoice', 'finalizeInvoice', 'issueInvoice', 'openTerm']);
+    expect([...crashed].sort()).toEqual(['chargeInvoice', 'finalizeInvoice', 'renewTerm']);
     expect(await ledgerCount(id, 'grant')).toBe(2); // term 0 and term 1, once each
     expect(await t.balances(id)).toMatchObject({ plan_balance: 100, overage_used: 0, term_index: 1 });
     const renewals = (await t.invoices(id)).filter((i) => i.business_key === `renewal:${id}:1`);
@@ -223,6 +223,13 @@ describe('idempotency', () => {
       termIndex: 2,
     });
     expect(after.scheduledChange).toBeNull();
+    // The run after a renewal starts on the catalog that renewal loaded moments before: it loads none itself.
+    const currentRun = await handle.fetchHistory();
+    expect(scheduledActivities(currentRun.events ?? []).map((a) => a.type)).not.toContain('getPricing');
+    expect(scheduledActivities(firstRun.events ?? []).filter((a) => a.type === 'getPricing').map((a) => a.summary)).toEqual([
+      'Load the pricing catalog',
+      'Load the pricing catalog for the new term',
+    ]);
   }, 180_000);
 });
 
@@ -235,12 +242,12 @@ describe('a renewal step that fails for good', () => {
     let refusals = 0;
     await t.startWorker({
       ...real,
-      openTerm: async (input) => {
-        if (input.termIndex === 1 && refusals < 2) {
+      renewTerm: async (input) => {
+        if (input.term.termIndex === 1 && refusals < 2) {
           refusals += 1;
           throw ApplicationFailure.nonRetryable('simulated bad data', 'term_mismatch');
         }
-        return real.openTerm(input);
+        return real.renewTerm(input);
       },
     });
     await t.sleepUntil(workspace.termEnd + 60_000);

@@ -13,7 +13,9 @@ import { currentTerm } from './terms';
  * (invisible until paid, one invoice per attempt, a refusal marked
  * `signup_failed`); `checksText` since SETUP_TEXT_RULE; `invoiceKey`: the
  * attempt's own invoice key (since SIGNUP_ATTEMPTS; older runs used the
- * term's renewal key).
+ * term's renewal key); `pdfAfterAnswer` since SIGNUP_PDF_AFTER_ANSWER
+ * (current runs only): the first invoice's PDF is the last step, after the
+ * phase that answers the create.
  */
 export interface SignUpContext {
   now: number;
@@ -21,13 +23,17 @@ export interface SignUpContext {
   checksText: boolean;
   current: boolean;
   invoiceKey: string | undefined;
+  pdfAfterAnswer: boolean;
 }
 
 export type SignUpDecision =
   /** A request no rule accepts: nothing is written (only visibility tells, in current runs). */
   | { kind: 'refuse'; steps: Steps }
-  /** Pay the first term, then open it; a rejected card or a declined payment stops the plan (signUpRefusedSteps). */
-  | { kind: 'subscribe'; steps: Steps };
+  /**
+   * Pay the first term, then open it; a rejected card or a declined payment stops the plan (signUpRefusedSteps).
+   * `afterAnswer`: run once the create is answered (the first invoice's PDF, since SIGNUP_PDF_AFTER_ANSWER).
+   */
+  | { kind: 'subscribe'; steps: Steps; afterAnswer: Steps };
 
 /** True when an imported anchor is refused (asked before the text rule's patch, which older runs reached only past this check). */
 export function importedAnchorRefused(importedAnchor: number | undefined, now: number): boolean {
@@ -50,9 +56,11 @@ export function decideSignUp(s: WorkspaceState, pricing: PricingConfig, ctx: Sig
     return { kind: 'refuse', steps: [...visible, { kind: 'update-state', patch: { phase: 'setup_failed', setupFailure } }] };
   }
   const term = currentTerm(s);
+  const pdfAfterAnswer = ctx.current && ctx.pdfAfterAnswer;
   const paid: Steps = ctx.current
     ? [{ kind: 'update-state', patch: { status: 'active' } }, { kind: 'sync', summary: 'Workspace created: first term paid' }]
     : [];
+  const deliver: Steps = [{ kind: 'finalize-invoice' }];
   return {
     kind: 'subscribe',
     steps: [
@@ -63,10 +71,12 @@ export function decideSignUp(s: WorkspaceState, pricing: PricingConfig, ctx: Sig
       { kind: 'issue-base-invoice', term, key: ctx.invoiceKey },
       { kind: 'charge', onDecline: { then: 'stop' } },
       { kind: 'open-term', term },
-      { kind: 'finalize-invoice' },
+      ...(pdfAfterAnswer ? [] : deliver),
       ...paid,
+      // The create is answered in the workflow task that sets this phase.
       { kind: 'update-state', patch: { phase: 'subscribed' } },
     ],
+    afterAnswer: pdfAfterAnswer ? deliver : [],
   };
 }
 

@@ -46,6 +46,12 @@ export type Stopped = { rejected: string } | { declined: { invoice: { id: string
 export type Step =
   /** Renewal: the next term's plan and terms (from the catalog as it is now, behind `RENEWAL_CURRENT_CATALOG`). */
   | { kind: 'adopt-next-term'; target: number }
+  /**
+   * Renewal since RENEWAL_LEDGER_IN_ONE_ACTIVITY, one activity and one transaction: opens `term` with the plan
+   * in force, reads the overage of `previous`, issues the term's invoice (base fee plus that overage; none when
+   * both are 0) and writes the read model.
+   */
+  | { kind: 'renew-term'; term: Term; previous: Term }
   /** Opens `term` with the plan in force when the step runs (grants its credits). */
   | { kind: 'open-term'; term: Term }
   | { kind: 'read-overage'; termIndex: number; final: boolean }

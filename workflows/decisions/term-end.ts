@@ -11,18 +11,30 @@ import { termOf } from './terms';
 type TermEndState = Pick<WorkspaceState, 'request' | 'anchor' | 'anchorTermIndex' | 'termIndex' | 'cancelAt'>;
 
 /** The steps for the end of term `ending`; planned again from the state on every try of a blocked step. */
-export function termEndSteps(s: TermEndState, ending: Term): Steps {
-  return s.cancelAt !== null && s.cancelAt <= ending.end ? endOfSubscriptionSteps(s) : renewalSteps(s, ending.index + 1);
+export function termEndSteps(s: TermEndState, ending: Term, ledgerInOneActivity = false): Steps {
+  return s.cancelAt !== null && s.cancelAt <= ending.end ? endOfSubscriptionSteps(s) : renewalSteps(s, ending.index + 1, ledgerInOneActivity);
 }
 
 /**
  * Renewal into term `target`: adopt the next term's plan (once: a retry after
  * a failure part-way finds it adopted), open the term, read the ending term's
  * overage, bill base fee plus overage in advance, charge it (a decline leaves
- * it to dunning), deliver it, write the read model.
+ * it to dunning), deliver it, write the read model. With
+ * `ledgerInOneActivity` (RENEWAL_LEDGER_IN_ONE_ACTIVITY) the term, overage,
+ * invoice and read model are one activity and one transaction, written before
+ * the charge; the PDF still comes after the charge (it says PAID), in the
+ * same step, so a renewal that returned has delivered its invoice.
  */
-export function renewalSteps(s: TermEndState, target: number): Steps {
+export function renewalSteps(s: TermEndState, target: number, ledgerInOneActivity = false): Steps {
   const term = termOf(s, target);
+  if (ledgerInOneActivity) {
+    return [
+      ...(s.termIndex < target ? [{ kind: 'adopt-next-term' as const, target }] : []),
+      { kind: 'renew-term', term, previous: termOf(s, target - 1) },
+      { kind: 'charge', onDecline: { then: 'record-unpaid', kind: 'renewal' } },
+      { kind: 'finalize-invoice' },
+    ];
+  }
   return [
     ...(s.termIndex < target ? [{ kind: 'adopt-next-term' as const, target }] : []),
     { kind: 'open-term', term },
