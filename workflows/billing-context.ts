@@ -12,6 +12,8 @@ import { initialState, migrateState, type WorkspaceBillingInput, type WorkspaceS
 export class BillingContext {
   readonly s: WorkspaceState;
   pricing: PricingConfig | null = null;
+  /** The catalog the previous run's renewal loaded and handed on (used behind RUN_STARTS_ON_HANDED_ON_CATALOG). */
+  readonly handedOnPricing: PricingConfig | null;
   /** The run ends with a renewal that loaded the catalog moments ago: the next run starts on it (RENEWAL_LEDGER_IN_ONE_ACTIVITY). */
   handsOnPricing = false;
   /** Held by `exclusive`: state-changing work runs one at a time. */
@@ -30,7 +32,7 @@ export class BillingContext {
   constructor(input: WorkspaceBillingInput) {
     this.importedAnchor = input.kind === 'create' ? input.anchorAt : undefined;
     this.s = input.kind === 'create' ? initialState(input.request, Date.now(), input.anchorAt) : migrateState(input.state);
-    if (input.kind === 'continue' && input.pricing) this.pricing = input.pricing;
+    this.handedOnPricing = input.kind === 'continue' && input.pricing ? input.pricing : null;
     // Results that tell the card or the balance are noted for the current details (no extra activity).
     this.act = noticingAccount(billingActivities(), () => (this.s.glance ??= {}), () => Date.now());
   }

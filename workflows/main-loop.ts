@@ -3,7 +3,7 @@
 // step; the run ends by continuing-as-new (one term per run) or when the
 // workspace is deleted.
 import { allHandlersFinished, condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
-import { RENEWAL_LEDGER_IN_ONE_ACTIVITY } from './patches';
+import { RENEWAL_LEDGER_IN_ONE_ACTIVITY, RUN_STARTS_ON_HANDED_ON_CATALOG } from './patches';
 import type { Phase, WorkspaceBillingInput } from './state';
 import type { BillingContext } from './billing-context';
 import { step } from './execution';
@@ -18,8 +18,11 @@ import { setUp } from './sign-up';
 /** The whole run of the workspace's workflow. */
 export async function run(b: BillingContext): Promise<void> {
   if (b.s.phase !== 'setup') showDetails(b);
-  // A run after a renewal starts on the catalog that renewal loaded (handed on with the state).
-  b.pricing ??= await b.act('Load the pricing catalog').getPricing();
+  // A run after a renewal starts on the catalog that renewal loaded (handed on with the state),
+  // behind a patch: a first task that a worker without this code ran loaded the catalog, and
+  // must replay as loading it (a rolling deploy hands such runs to new workers).
+  b.pricing =
+    b.handedOnPricing && patched(RUN_STARTS_ON_HANDED_ON_CATALOG) ? b.handedOnPricing : await b.act('Load the pricing catalog').getPricing();
   if (b.s.phase === 'setup') {
     let afterAnswer: (() => Promise<void>) | null = null;
     await step(b, async () => void (afterAnswer = await setUp(b)));

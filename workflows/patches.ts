@@ -30,6 +30,13 @@ export const SALE_NUMBERED_KEYS = 'sale-numbered-keys';
  * activity.
  */
 export const RENEWAL_LEDGER_IN_ONE_ACTIVITY = 'renewal-ledger-in-one-activity';
+/**
+ * A run handed the catalog by the renewal before it (continue-as-new input)
+ * starts on it instead of loading it. Its own patch: during a rolling deploy a
+ * worker without this code may run such a run's first task (it loads the
+ * catalog), and a new worker must replay that task the same way.
+ */
+export const RUN_STARTS_ON_HANDED_ON_CATALOG = 'run-starts-on-handed-on-catalog';
 /** Sign-up: the create is answered once the first term is paid and open; the first invoice's PDF is rendered and delivered after that answer. */
 export const SIGNUP_PDF_AFTER_ANSWER = 'signup-pdf-after-answer';
 /** Choosing the current plan again answers what happened: `withdrawn` (a scheduled change dropped) or `unchanged`. */
