@@ -336,6 +336,16 @@ export class Advance extends Base {
 
 // ---- faults ----
 
+/**
+ * At most this many injected failures wait at once. Between commands virtual
+ * time stands still, so a step's retries back off in real time (1, 2, 4 s...)
+ * while its request waits for the answer; the API waits 60 s at most, then
+ * answers 503 still_processing, which the model does not state. Three stacked
+ * windows of two (six failures, 63 s of backoff) made a card change answer 503
+ * in the soak (test/model/regression-paths.ts).
+ */
+const MAX_PENDING_FAULTS = 3;
+
 /** Stripe answers the next `count` requests with a 500: before processing them, or after (the answer lost). */
 export class StripeFault extends Base {
   constructor(
@@ -345,7 +355,8 @@ export class StripeFault extends Base {
     super();
   }
   async exec(w: World, sys: ModelSystem) {
-    sys.h.sandbox.injectFailures({ count: this.count, status: 500, when: this.when });
+    const count = Math.min(this.count, MAX_PENDING_FAULTS - sys.h.sandbox.pendingFaults());
+    if (count > 0) sys.h.sandbox.injectFailures({ count, status: 500, when: this.when });
     w.faultWindow = true;
     w.faultClosedAt = null;
   }

@@ -6,6 +6,7 @@
 // MODEL_TIME_LIMIT_S change the budget; a failure prints its minimal sequence.
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { INVOICE_PATHS } from './invoice-paths';
+import { REGRESSION_PATHS } from './regression-paths';
 import { checkModel, replaySequence } from './run';
 import { ModelSystem } from './system';
 
@@ -31,6 +32,11 @@ it(`up to ${RUNS} random sequences (seed ${SEED}, up to ${MAX_COMMANDS + 1} comm
 }, 600_000); // generous: the budget is the time limit above, this only catches a hang
 
 it.each(Object.entries(INVOICE_PATHS))('invoice paths: %s', async (_name, sequence) => {
+  const result = await replaySequence(sys, JSON.stringify(sequence));
+  expect(result.failures, result.error).toBe(0);
+}, 300_000);
+
+it.each(Object.entries(REGRESSION_PATHS))('checker regression: %s', async (_name, sequence) => {
   const result = await replaySequence(sys, JSON.stringify(sequence));
   expect(result.failures, result.error).toBe(0);
 }, 300_000);
