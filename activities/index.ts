@@ -11,7 +11,7 @@ import { createWorkspaceActivities } from './workspace';
 
 export interface ActivityDeps {
   pool: Pool;
-  /** Read on each call, so a workflow's next run sees a changed PRICING_CONFIG after a restart. */
+  /** Read on each call: a changed PRICING_CONFIG (after a restart) reaches each workspace at its next renewal, which loads the catalog. */
   pricing: () => PricingConfig;
   stripe: Stripe;
   outboxDir: string;
