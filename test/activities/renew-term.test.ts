@@ -67,6 +67,24 @@ describe('renewTerm: the renewal in one transaction', () => {
     await expectLedgerConsistent(pool, id);
   });
 
+  it('run again a day later (the step retried after a blocked pause: new issuedAt, newer read model, usage in the new term meanwhile): the same invoice, no second grant, the overage not read again', async () => {
+    const { id, input } = await renewingWorkspace(2095);
+    await checkAndDebit(pool, pricing, { workspaceId: id, idempotencyKey: 'before', memberId: 'm', action: 'chat_question', feature: 'chat' });
+    const first = await runActivity(acts.renewTerm, input);
+    // Usage after the open belongs to the new term: a retry must not bill it as the ending term's overage.
+    expect((await checkAndDebit(pool, pricing, { workspaceId: id, idempotencyKey: 'after', memberId: 'm', action: 'chat_question', feature: 'chat' })).ok).toBe(true);
+    const later = {
+      ...input,
+      invoice: { ...input.invoice, issuedAt: input.invoice.issuedAt + DAY },
+      readModel: { ...input.readModel, syncVersion: (input.readModel.syncVersion ?? 0) + 1 },
+    };
+    const again = await runActivity(acts.renewTerm, later);
+    expect(again.invoice).toEqual(first.invoice);
+    expect(again.overage).toBe(first.overage);
+    expect(await rowsOf(id)).toMatchObject({ invoices: 1, grants: 1, term_index: 1 });
+    await expectLedgerConsistent(pool, id);
+  });
+
   it('the invoice is found awaiting delivery until its PDF is rendered and delivered (what ops query after a workflow was reset in between)', async () => {
     const { id, input } = await renewingWorkspace(2096);
     const { invoice } = await runActivity(acts.renewTerm, input);
