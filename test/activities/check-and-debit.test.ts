@@ -200,6 +200,10 @@ describe('check-and-debit: action rules (section 2)', () => {
     }
     expect(await countRows(pool, ws)).toEqual(before);
     expect(await use('no-such-workspace', { action: 'view_liveboard' })).toMatchObject({ ok: false, code: 'not_found' });
+    // Purged after its retention: refused as deleted, not answered with a balance.
+    await pool.query(`UPDATE workspaces SET status = 'deleted' WHERE id = $1`, [ws]);
+    expect(await use(ws, { action: 'browse_schema', feature: 'liveboards' })).toMatchObject({ ok: false, code: 'workspace_deleted' });
+    expect(await countRows(pool, ws)).toEqual(before);
   });
 });
 
